@@ -11,7 +11,24 @@
 #include <linux/cgroup.h>
 #include <linux/kernfs.h>
 #include <linux/string.h>
+#include <linux/version.h>
 #include "kwarden.h"
+
+/*
+ * RSS counter @member of @mm in pages, as /proc/<pid>/status reports it.
+ * Since 6.2 the counters are per-CPU and get_mm_counter() returns only the
+ * folded part, which lags by up to a batch per CPU; sum them exactly, as
+ * task_mem() does on current stable kernels (the sum takes the counter's
+ * raw spinlock: it does not sleep). Before 6.2 the counter is one atomic.
+ */
+static unsigned long kw_mm_counter(struct mm_struct *mm, int member)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return percpu_counter_sum_positive(&mm->rss_stat[member]);
+#else
+	return get_mm_counter(mm, member);
+#endif
+}
 
 static void kw_add_ioac(struct kw_figures *f,
 			const struct task_io_accounting *ioac)
@@ -93,9 +110,9 @@ void kw_gather(struct task_struct *task, struct kw_figures *f)
 	/* A kernel thread may be borrowing an mm (kthread_use_mm()). */
 	if (mm && !f->kthread) {
 		f->vsz = (u64)READ_ONCE(mm->total_vm) << PAGE_SHIFT;
-		f->rss_anon = (u64)get_mm_counter(mm, MM_ANONPAGES) << PAGE_SHIFT;
-		f->rss_file = (u64)get_mm_counter(mm, MM_FILEPAGES) << PAGE_SHIFT;
-		f->rss_shmem = (u64)get_mm_counter(mm, MM_SHMEMPAGES) << PAGE_SHIFT;
+		f->rss_anon = (u64)kw_mm_counter(mm, MM_ANONPAGES) << PAGE_SHIFT;
+		f->rss_file = (u64)kw_mm_counter(mm, MM_FILEPAGES) << PAGE_SHIFT;
+		f->rss_shmem = (u64)kw_mm_counter(mm, MM_SHMEMPAGES) << PAGE_SHIFT;
 		/* arg_lock guards arg_start/arg_end against prctl(PR_SET_MM). */
 		spin_lock(&mm->arg_lock);
 		f->arg_start = mm->arg_start;

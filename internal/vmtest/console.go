@@ -23,10 +23,15 @@ func newConsoleParser() *consoleParser {
 	return &consoleParser{res: Result{ExitCode: -1}}
 }
 
-// line consumes one console line without its line ending.
-func (p *consoleParser) line(l string) {
-	l = strings.TrimRight(l, "\r\n")
-	l = strings.ReplaceAll(l, "\r", "")
+// line consumes one raw console line and returns it cleaned: without its
+// line ending, terminal escape sequences and other control characters.
+func (p *consoleParser) line(raw string) string {
+	l := sanitize(raw)
+	p.scan(l)
+	return l
+}
+
+func (p *consoleParser) scan(l string) {
 	p.console.WriteString(l)
 	p.console.WriteByte('\n')
 
@@ -86,4 +91,38 @@ func (p *consoleParser) result() *Result {
 	r.Console = p.console.String()
 	r.SawExit = p.sawExit
 	return &r
+}
+
+// sanitize removes ANSI escape sequences (SeaBIOS clears the screen) and
+// control characters other than tab from a console line.
+func sanitize(l string) string {
+	clean := true
+	for i := 0; i < len(l); i++ {
+		if c := l[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return l
+	}
+	var b strings.Builder
+	b.Grow(len(l))
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		switch {
+		case c == 0x1b && i+1 < len(l) && l[i+1] == '[':
+			// CSI: parameters and intermediates up to a final byte.
+			i += 2
+			for i < len(l) && (l[i] < 0x40 || l[i] > 0x7e) {
+				i++
+			}
+		case c == 0x1b:
+			i++ // two-character sequence such as ESC c
+		case (c < 0x20 && c != '\t') || c == 0x7f:
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

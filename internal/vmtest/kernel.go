@@ -90,13 +90,14 @@ func (o KernelOptions) withDefaults() (KernelOptions, error) {
 // Kernels resolves one test kernel per series, or the explicitly selected
 // releases (KernelOptions.Releases, else $KWARDEN_KERNELS), in order.
 //
-// For a series it prefers the newest installed generic amd64 kernel
-// (/boot/vmlinuz-<release> from Debian's linux-image packages). Otherwise
-// it asks apt for the newest installable linux-image package of the series
-// and uses the cached copy of its vmlinuz, fetching it into the cache
-// (apt-get download, dpkg-deb -x) if needed; if apt knows none, the newest
-// cached release is used. An explicit release is taken from /boot, the
-// cache, or fetched.
+// For a series it takes, in order of preference: the newest installed
+// generic amd64 kernel (/boot/vmlinuz-<release> from Debian's linux-image
+// packages); the newest release whose headers are installed
+// (/lib/modules/<release>/build), so that modules built for it load; the
+// newest installable linux-image package apt knows (apt-cache search and
+// policy); the newest cached release. A release not in /boot is taken from
+// the cache, or fetched into it (apt-get download, dpkg-deb -x). An
+// explicit release is taken from /boot, the cache, or fetched.
 //
 // Kernels returns an error naming the first kernel it cannot resolve. It is
 // safe for concurrent use, also across processes sharing a cache.
@@ -130,6 +131,13 @@ func Kernels(ctx context.Context, opts KernelOptions) ([]Kernel, error) {
 func (o KernelOptions) series(ctx context.Context, series string) (Kernel, error) {
 	if r, ok := newestRelease(series, imageReleases(o.BootDir)); ok {
 		return o.kernel(r.name, filepath.Join(o.BootDir, "vmlinuz-"+r.name)), nil
+	}
+	// A module must be built against the booted kernel's headers, so a
+	// release whose headers are installed beats a newer one from apt.
+	if r, ok := newestRelease(series, headerReleases(o.ModulesDir)); ok {
+		if k, err := o.release(ctx, r.name); err == nil {
+			return k, nil
+		}
 	}
 	var aptErr error
 	if !o.Offline {
@@ -186,6 +194,19 @@ func imageReleases(dir string) []string {
 	for _, m := range matches {
 		if readable(m) {
 			rels = append(rels, strings.TrimPrefix(filepath.Base(m), "vmlinuz-"))
+		}
+	}
+	return rels
+}
+
+// headerReleases returns the releases with a build directory under
+// modulesDir (installed linux-headers packages).
+func headerReleases(modulesDir string) []string {
+	matches, _ := filepath.Glob(filepath.Join(modulesDir, "*", "build"))
+	var rels []string
+	for _, m := range matches {
+		if isDir(m) {
+			rels = append(rels, filepath.Base(filepath.Dir(m)))
 		}
 	}
 	return rels

@@ -51,10 +51,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("start qemu: %w", err)
 	}
 	p := newConsoleParser()
-	readErr := readLines(stdout, func(line string) {
-		p.line(line)
+	readErr := readLines(stdout, func(raw string) {
+		line := p.line(raw)
 		if cfg.Console != nil {
-			_, _ = io.WriteString(cfg.Console, strings.TrimRight(line, "\r\n")+"\n")
+			_, _ = io.WriteString(cfg.Console, line+"\n")
 		}
 	})
 	waitErr := cmd.Wait()

@@ -1,0 +1,63 @@
+# kwarden: see README.md. Every target works on a fresh Debian 12 machine
+# after `make deps`.
+
+GO        ?= go
+GOPATH_BIN := $(shell $(GO) env GOPATH)/bin
+export PATH := $(GOPATH_BIN):$(PATH)
+
+# Kernel header trees the module is checked against: every installed
+# Debian 6.1 and 6.12 series.
+KDIRS = $(wildcard /lib/modules/6.1.0-*-amd64/build /lib/modules/6.12.*+deb12-amd64/build)
+
+FUZZTIME ?= 10s
+FUZZ_TARGETS = \
+	./internal/kmodfmt:FuzzParseProcesses \
+	./internal/kmodfmt:FuzzParseSmall \
+	./internal/procfs:FuzzParsers \
+	./internal/cgpath:FuzzContainer
+
+.PHONY: all deps demo test test-go kmod-check fuzz lint bench clean
+
+all: kmod-check
+
+deps:
+	scripts/deps.sh
+
+# The main job for now: boot the 6.12 kernel with the module and show
+# what it publishes.
+demo:
+	$(GO) run ./internal/kmodtest/cmd/kmoddemo
+
+test: kmod-check test-go fuzz
+
+test-go:
+	$(GO) test -count=1 -timeout 60m ./...
+
+# W=1 must be silent and sparse (C=1) clean on every test kernel.
+kmod-check:
+	@test -n "$(KDIRS)" || { echo "no kernel headers: run make deps"; exit 1; }
+	@set -e; for kdir in $(KDIRS); do \
+		out=$$(mktemp -d); cp kmod/*.c kmod/*.h kmod/Kbuild $$out/; \
+		echo "kmod: W=1 C=1 against $$kdir"; \
+		$(MAKE) -s -C $$kdir M=$$out W=1 C=1 modules >$$out/build.log 2>&1 || { cat $$out/build.log; exit 1; }; \
+		if grep -E 'warning|error' $$out/build.log; then echo "kmod: warnings against $$kdir"; exit 1; fi; \
+		rm -rf $$out; \
+	done
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	$(GO) vet ./...
+	staticcheck ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs
+	$(GO) run ./internal/kmodtest/cmd/kmodbench
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,94 @@
+// Command kmodbench boots each test kernel with the kwarden module and
+// compares, in one VM run per kernel, a full read of every process's
+// figures through the module (read and parse) with a procfs walk that
+// reads stat, statm, status, io and cgroup of every process.
+//
+// Usage: go run ./internal/kmodtest/cmd/kmodbench [-counts 1000,10000] [-rounds 7]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kwarden/kwarden/internal/kmodtest"
+	"github.com/kwarden/kwarden/internal/vmtest"
+)
+
+type benchRecord struct {
+	Processes   int     `json:"processes"`
+	Rounds      int     `json:"rounds"`
+	ModuleMs    float64 `json:"module_ms"`
+	ModuleRawMs float64 `json:"module_read_only_ms"`
+	WalkMs      float64 `json:"procfs_walk_ms"`
+	Ratio       float64 `json:"ratio"`
+	ModuleBytes int     `json:"module_bytes"`
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "kmodbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	counts := flag.String("counts", "1000,10000", "process counts to measure at")
+	rounds := flag.Int("rounds", 7, "alternating rounds per count (median reported)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+
+	root, err := kmodtest.RepoRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "kwarden-kmodbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	kernels, err := vmtest.Kernels(ctx, vmtest.KernelOptions{})
+	if err != nil {
+		return fmt.Errorf("resolve kernels: %w", err)
+	}
+	guests, err := kmodtest.BuildGuests(ctx, root, dir)
+	if err != nil {
+		return err
+	}
+	args := append([]string{"bench", fmt.Sprintf("rounds=%d", *rounds)}, strings.Split(*counts, ",")...)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kernel\tprocesses\tmodule read+parse ms\tmodule read ms\tprocfs walk ms\twalk/module\tmodule bytes\t")
+	for _, k := range kernels {
+		ko, err := kmodtest.BuildModule(ctx, root, k, dir)
+		if err != nil {
+			return err
+		}
+		sc := kmodtest.Scenario{Args: args, MemoryMB: 3072, Timeout: 20 * time.Minute}
+		res, err := kmodtest.Boot(ctx, k, ko, guests, sc, dir, nil)
+		if err != nil {
+			return err
+		}
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("%s: %w", k.Release, err)
+		}
+		for _, r := range res.RecordsNamed("bench") {
+			var b benchRecord
+			if err := json.Unmarshal(r.Data, &b); err != nil {
+				return err
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.1fx\t%d\t\n",
+				k.Release, b.Processes, b.ModuleMs, b.ModuleRawMs, b.WalkMs, b.Ratio, b.ModuleBytes)
+		}
+	}
+	fmt.Fprintf(tw, "(medians of %d alternating rounds in one qemu TCG VM per kernel, 2 vCPUs)\t\t\t\t\t\t\t\n", *rounds)
+	return tw.Flush()
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kwarden/kwarden/internal/kmodfmt"
+	"github.com/kwarden/kwarden/internal/procfs"
+	"github.com/kwarden/kwarden/internal/vmtest/guest"
+)
+
+// benchReport compares one full read of every process's figures through
+// the module (read and parse) with a procfs walk reading stat, statm,
+// status, io and cgroup of every process, in the same VM, at one process
+// count. Times are medians of Rounds alternating runs.
+type benchReport struct {
+	Processes   int     `json:"processes"`
+	Rounds      int     `json:"rounds"`
+	ModuleMs    float64 `json:"module_ms"`
+	ModuleRawMs float64 `json:"module_read_only_ms"`
+	WalkMs      float64 `json:"procfs_walk_ms"`
+	Ratio       float64 `json:"ratio"`
+	ModuleBytes int     `json:"module_bytes"`
+}
+
+// bench takes a list of target process counts and a round count.
+func bench(ctx context.Context, args []string) error {
+	var g group
+	defer g.stop()
+	rounds := 7
+	var targets []int
+	for _, a := range args {
+		if r, ok := strings.CutPrefix(a, "rounds="); ok {
+			n, err := strconv.Atoi(r)
+			if err != nil {
+				return err
+			}
+			rounds = n
+			continue
+		}
+		n, err := strconv.Atoi(a)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, n)
+	}
+	reader := &kmodfmt.Reader{}
+	walker := &procfs.Walker{}
+	for _, target := range targets {
+		ps, err := reader.Processes(ctx)
+		if err != nil {
+			return err
+		}
+		if missing := target - len(ps.Processes); missing > 0 {
+			if _, _, err := g.start(ctx, "kw-bench", "sleepers", strconv.Itoa(missing)); err != nil {
+				return err
+			}
+		}
+		settle()
+		rep := &benchReport{Rounds: rounds}
+		var mod, raw, walk []time.Duration
+		for r := 0; r < rounds; r++ {
+			t0 := time.Now()
+			b, err := readRaw("processes", 1<<20)
+			if err != nil {
+				return err
+			}
+			raw = append(raw, time.Since(t0))
+			rep.ModuleBytes = len(b)
+
+			t0 = time.Now()
+			ps, err = reader.Processes(ctx)
+			if err != nil {
+				return err
+			}
+			mod = append(mod, time.Since(t0))
+			rep.Processes = len(ps.Processes)
+
+			t0 = time.Now()
+			w, err := walker.Walk(ctx)
+			if err != nil {
+				return err
+			}
+			walk = append(walk, time.Since(t0))
+			if len(w.Processes) < len(ps.Processes)*9/10 {
+				return fmt.Errorf("procfs walk saw %d processes, module %d", len(w.Processes), len(ps.Processes))
+			}
+		}
+		rep.ModuleMs, rep.ModuleRawMs, rep.WalkMs = median(mod), median(raw), median(walk)
+		rep.Ratio = rep.WalkMs / rep.ModuleMs
+		if err := guest.Emit("bench", rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func median(d []time.Duration) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[len(s)/2].Microseconds()) / 1000
+}

@@ -1,0 +1,190 @@
+package kmodtest
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/kwarden/kwarden/internal/vmtest"
+)
+
+// The module loads, serves every file, unloads and reloads 20 times, and
+// survives an unload while a reader holds a file open.
+func TestReload(t *testing.T) {
+	sc := Scenario{Args: []string{"reload", "20"}, MemoryMB: 512, Timeout: 3 * time.Minute}
+	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
+		var rep struct {
+			Cycles        int      `json:"cycles"`
+			Failures      []string `json:"failures"`
+			HeldOpenError string   `json:"held_open_error"`
+		}
+		decode(t, res, "reload", &rep)
+		if rep.Cycles != 20 || len(rep.Failures) > 0 {
+			t.Fatalf("%d cycles, failures: %q", rep.Cycles, rep.Failures)
+		}
+		t.Logf("read after unload under an open file: %s", rep.HeldOpenError)
+	})
+}
+
+// Every process's figures agree with /proc/<pid>/{stat,statm,status,io,
+// cgroup,cmdline} and task/*/schedstat read around the module read, with
+// the tolerances stated in guest/groundtruth.go; the workloads' known
+// figures (memory touched, CPU burnt by exited threads, zombie, stopped)
+// appear.
+func TestGroundTruth(t *testing.T) {
+	sc := Scenario{Args: []string{"groundtruth"}, MemoryMB: 1024, Timeout: 3 * time.Minute}
+	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
+		var rep struct {
+			Processes  int      `json:"processes"`
+			Compared   int      `json:"compared"`
+			Fields     int      `json:"fields"`
+			Mismatches []string `json:"mismatches"`
+			Mismatched int      `json:"mismatched"`
+		}
+		decode(t, res, "groundtruth", &rep)
+		t.Logf("%d processes, %d comparisons of %d fields", rep.Processes, rep.Compared, rep.Fields)
+		if rep.Mismatched > 0 {
+			t.Fatalf("%d mismatches, first ones:\n%s", rep.Mismatched, lines(rep.Mismatches))
+		}
+		// Three rounds over at least the kernel threads, init and the
+		// workloads: a comparison that silently compared nothing fails.
+		if rep.Compared < 3*40 || rep.Fields < rep.Compared*20 {
+			t.Fatalf("compared only %d processes / %d fields", rep.Compared, rep.Fields)
+		}
+	})
+}
+
+// Names and command lines with quotes, backslashes, newlines, control
+// bytes and invalid UTF-8 give valid JSON and decode to the original
+// wherever JSON can represent it.
+func TestHostileNames(t *testing.T) {
+	sc := Scenario{Args: []string{"hostile"}, MemoryMB: 512, Timeout: 3 * time.Minute}
+	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
+		var rep struct {
+			Checked    int      `json:"checked"`
+			Mismatches []string `json:"mismatches"`
+		}
+		decode(t, res, "hostile", &rep)
+		if len(rep.Mismatches) > 0 {
+			t.Fatalf("mismatches:\n%s", lines(rep.Mismatches))
+		}
+		if rep.Checked < 4*14 {
+			t.Fatalf("checked only %d processes", rep.Checked)
+		}
+	})
+}
+
+// 8 concurrent readers for 30 s while processes fork and exit: every read
+// parses, and the kernel reports no warning (vmtest checks the console).
+func TestChurn(t *testing.T) {
+	sc := Scenario{Args: []string{"churn", "30", "2"}, MemoryMB: 1024, Timeout: 4 * time.Minute}
+	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
+		var rep struct {
+			Forks    int            `json:"forks"`
+			Reads    map[string]int `json:"reads"`
+			Failures []string       `json:"failures"`
+		}
+		decode(t, res, "churn", &rep)
+		t.Logf("%d forks, reads %v", rep.Forks, rep.Reads)
+		if len(rep.Failures) > 0 {
+			t.Fatalf("failures:\n%s", lines(rep.Failures))
+		}
+		if rep.Forks < 2000 {
+			t.Fatalf("only %d forks: not the churn the test needs", rep.Forks)
+		}
+		for _, f := range []string{"processes", "containers", "system", "version"} {
+			if rep.Reads[f] < 5 {
+				t.Fatalf("only %d complete reads of %s", rep.Reads[f], f)
+			}
+		}
+	})
+}
+
+// 10,000 processes are read completely, and a reader's kernel memory stays
+// bounded: the same at 1,000 and 10,000 processes.
+func TestScale(t *testing.T) {
+	sc := Scenario{Args: []string{"scale", "1000", "10000"}, MemoryMB: 3072, Timeout: 8 * time.Minute}
+	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
+		recs := res.RecordsNamed("scale")
+		if len(recs) != 2 {
+			t.Fatalf("%d scale records, want 2\n%s", len(recs), res.Tail(40))
+		}
+		for _, r := range recs {
+			var rep struct {
+				Sleepers   int    `json:"sleepers"`
+				Processes  int    `json:"processes"`
+				Missing    int    `json:"missing"`
+				Bytes      int    `json:"bytes"`
+				SUnreclaim int64  `json:"sunreclaim_delta_bytes"`
+				Vmalloc    int64  `json:"vmalloc_delta_bytes"`
+				Error      string `json:"error"`
+			}
+			if err := json.Unmarshal(r.Data, &rep); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d sleepers: %d processes, %d bytes, reader costs %d B slab, %d B vmalloc",
+				rep.Sleepers, rep.Processes, rep.Bytes, rep.SUnreclaim, rep.Vmalloc)
+			if rep.Error != "" || rep.Missing > 0 || rep.Processes < rep.Sleepers {
+				t.Fatalf("%d sleepers: %d processes, %d missing, error %q", rep.Sleepers, rep.Processes, rep.Missing, rep.Error)
+			}
+			// Bound: the seq_file buffer (a few pages, grown only to fit
+			// the largest single record) plus the per-open state (about
+			// 8 KiB). 512 KiB is far below what a per-process allocation
+			// would cost at 10,000 processes (≥ 10,000 × 64 B = 625 KiB
+			// for even a tiny one) and leaves room for slab noise.
+			const bound = 512 << 10
+			if rep.SUnreclaim+rep.Vmalloc > bound {
+				t.Fatalf("%d sleepers: reader holds %d B of kernel memory, bound %d", rep.Sleepers, rep.SUnreclaim+rep.Vmalloc, bound)
+			}
+		}
+	})
+}
+
+// Processes in cgroups named as Docker (both drivers) and containerd name
+// them are grouped under the right id; look-alikes are not containers.
+func TestContainerView(t *testing.T) {
+	sc := Scenario{Args: []string{"containers"}, MemoryMB: 512, Timeout: 3 * time.Minute, Cgroup2: true}
+	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
+		var rep struct {
+			Checked  int      `json:"checked"`
+			Expected int      `json:"expected_containers"`
+			Got      int      `json:"got_containers"`
+			Failures []string `json:"failures"`
+		}
+		decode(t, res, "containers", &rep)
+		if len(rep.Failures) > 0 || rep.Got != rep.Expected || rep.Expected != 3 || rep.Checked != 9 {
+			t.Fatalf("checked %d, containers %d/%d, failures:\n%s", rep.Checked, rep.Got, rep.Expected, lines(rep.Failures))
+		}
+	})
+}
+
+// 1,000 open/read/close cycles of every file leave unreclaimable slab and
+// vmalloc where they were, within a bound far below one leaked page per
+// cycle.
+func TestHygiene(t *testing.T) {
+	sc := Scenario{Args: []string{"hygiene", "1000"}, MemoryMB: 512, Timeout: 5 * time.Minute}
+	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
+		var rep struct {
+			Cycles     int   `json:"cycles"`
+			SUnreclaim int64 `json:"sunreclaim_delta_bytes"`
+			Vmalloc    int64 `json:"vmalloc_delta_bytes"`
+			ReadErrors int   `json:"read_errors"`
+		}
+		decode(t, res, "hygiene", &rep)
+		t.Logf("%d cycles: SUnreclaim %+d B, vmalloc %+d B", rep.Cycles, rep.SUnreclaim, rep.Vmalloc)
+		// 4,000 opens; leaking even one 4 KiB page per open would add
+		// 16 MiB. 256 KiB covers per-CPU slab caches and page-table noise.
+		const bound = 256 << 10
+		if rep.ReadErrors > 0 || rep.Cycles != 1000 || rep.SUnreclaim > bound || rep.Vmalloc > bound {
+			t.Fatalf("read errors %d, SUnreclaim %+d B, vmalloc %+d B (bound %d)", rep.ReadErrors, rep.SUnreclaim, rep.Vmalloc, bound)
+		}
+	})
+}
+
+func lines(s []string) string {
+	out := ""
+	for _, l := range s {
+		out += "  " + l + "\n"
+	}
+	return out
+}

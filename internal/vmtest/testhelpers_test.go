@@ -1,0 +1,27 @@
+package vmtest
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// skipOrFail skips the test with the reason, or fails it when CI=true: on
+// CI every prerequisite must be installed.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true, so not skipping: %s", msg)
+	}
+	t.Skip(msg)
+}
+
+// requireBusybox returns DefaultBusybox if it is a static binary.
+func requireBusybox(t testing.TB) string {
+	t.Helper()
+	if err := checkStaticELF(DefaultBusybox); err != nil {
+		skipOrFail(t, "need busybox-static: %v", err)
+	}
+	return DefaultBusybox
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything kwarden's build, tests and benchmarks need on a fresh
+# Debian 12 machine. Idempotent: run it as often as you like.
+set -euo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "deps: run as root (apt-get, kernel headers)" >&2
+	exit 1
+fi
+if ! command -v go >/dev/null; then
+	echo "deps: Go >= 1.26 must be on PATH (/usr/local/go/bin); Debian 12's golang-go is too old" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+
+# Newest Debian kernel of each test series: 6.1 (Debian 12) and 6.12 (the
+# series Debian 13 ships, built for Debian 12 as 6.12.N+deb12).
+newest() { apt-cache search --names-only "$1" | awk '{print $1}' | sort -V | tail -1; }
+h61=$(newest '^linux-headers-6\.1\.0-[0-9]+-amd64$')
+h612=$(newest '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$')
+if [[ -z $h61 || -z $h612 ]]; then
+	echo "deps: cannot find linux-headers for 6.1 and 6.12 in apt" >&2
+	exit 1
+fi
+
+apt-get install -y -qq --no-install-recommends \
+	build-essential make gcc libc6-dev bc kmod cpio gzip \
+	busybox-static qemu-system-x86 sparse dkms \
+	"$h61" "$h612" >/dev/null
+
+# Go tools used by make lint.
+if ! command -v staticcheck >/dev/null; then
+	GOFLAGS=-mod=mod go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
+
+# Fetch and cache the kernel images the VM tests boot (apt-get download,
+# no install), so that the first test run does not pay for it.
+go run ./internal/vmtest/cmd/vmkernels
