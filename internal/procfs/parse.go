@@ -231,7 +231,9 @@ func ParseIO(b []byte) (IO, error) {
 }
 
 // ParseCgroupV2 returns the path of the "0::" line of /proc/<pid>/cgroup,
-// the process's place in the cgroup v2 hierarchy.
+// the process's place in the cgroup v2 hierarchy. The kernel prints that
+// line only once cgroup2 has been mounted somewhere; until then every
+// process is in the hierarchy's root, "/".
 func ParseCgroupV2(b []byte) (string, error) {
 	for len(b) > 0 {
 		var line []byte
@@ -239,8 +241,11 @@ func ParseCgroupV2(b []byte) (string, error) {
 		if path, ok := bytes.CutPrefix(line, []byte("0::")); ok {
 			return string(path), nil
 		}
+		if bytes.Count(line, []byte{':'}) < 2 {
+			return "", fmt.Errorf("parse cgroup: malformed line %q", line)
+		}
 	}
-	return "", errors.New("parse cgroup: no cgroup v2 (0::) line")
+	return "/", nil
 }
 
 // ParseSchedstat returns the first field of /proc/<pid>/task/<tid>/schedstat:

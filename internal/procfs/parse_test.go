@@ -48,6 +48,9 @@ func TestParseFixtures(t *testing.T) {
 	if err != nil || !strings.HasPrefix(cg, "/system.slice/docker-abab") {
 		t.Errorf("cgroup = %q, %v", cg, err)
 	}
+	if v1, err := ParseCgroupV2([]byte("1:cpu:/user\n")); err != nil || v1 != "/" {
+		t.Errorf("cgroup without a v2 line = %q, %v; want the root", v1, err)
+	}
 	s := Sample{Stat: st, Statm: sm, Status: ss, IO: io, HasIO: true, CgroupPath: cg, Cmdline: []byte("a\x00b c\x00")}
 	p := s.Process(4096)
 	if p.CPUNs != 175*NsPerTick || p.VSZBytes != 65536*4096 || p.ContainerRuntime != "docker" ||
@@ -73,7 +76,7 @@ func TestParseRejects(t *testing.T) {
 		},
 		"io short":         func() error { _, err := ParseIO([]byte("rchar: 1\n")); return err },
 		"io bad":           func() error { _, err := ParseIO([]byte("rchar: x\nwchar: 1\nsyscr: 1\nsyscw: 1\n")); return err },
-		"cgroup v1 only":   func() error { _, err := ParseCgroupV2([]byte("1:cpu:/\n")); return err },
+		"cgroup malformed": func() error { _, err := ParseCgroupV2([]byte("1:cpu\n")); return err },
 		"schedstat fields": func() error { _, err := ParseSchedstat([]byte("1 2\n")); return err },
 	}
 	for name, f := range bad {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/kwarden/kwarden/internal/procfs"
@@ -113,8 +115,11 @@ func walk(w *procfs.Walker) (map[int32]*procfs.Sample, error) {
 	m := make(map[int32]*procfs.Sample, len(pids))
 	for _, pid := range pids {
 		s, err := w.Read(pid)
-		if err != nil {
+		if errors.Is(err, procfs.ErrGone) {
 			continue // exited meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("procfs read of %d: %w", pid, err)
 		}
 		m[pid] = s
 	}
@@ -165,7 +170,17 @@ func compareOne(rep *truthReport, m *snapshot.Process, b, a *procfs.Sample, page
 	eq("ppid", m.PPID, b.Stat.PPID)
 	eq("uid", m.UID, b.Status.UID)
 	eq("euid", m.EUID, b.Status.EUID)
-	eq("comm", m.Comm, jsonText(b.Stat.Comm))
+	if b.Stat.KThread() {
+		// For kernel threads /proc prints the full kthread name and a
+		// kworker's current workqueue (fs/proc/array.c,
+		// proc_task_name()); task->comm is its first 15 bytes.
+		rep.Fields++
+		if !strings.HasPrefix(b.Stat.Comm, m.Comm) || m.Comm == "" {
+			rep.failf("pid %d comm: module %q is not a prefix of procfs %q", pid, m.Comm, b.Stat.Comm)
+		}
+	} else {
+		eq("comm", m.Comm, jsonText(b.Stat.Comm))
+	}
 	eq("kthread", m.KThread, b.Stat.KThread())
 	eq("cgroup_path", m.CgroupPath, b.CgroupPath)
 	rep.Fields++

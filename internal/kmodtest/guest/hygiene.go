@@ -13,6 +13,7 @@ import (
 // show as at least 4 KiB per cycle.
 type hygieneReport struct {
 	Cycles          int   `json:"cycles"`
+	KernelDelta     int64 `json:"kernel_used_delta_bytes"`
 	SUnreclaimDelta int64 `json:"sunreclaim_delta_bytes"`
 	VmallocDelta    int64 `json:"vmalloc_delta_bytes"`
 	ReadErrors      int   `json:"read_errors"`
@@ -41,6 +42,10 @@ func hygiene(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	kBefore, err := kernelUsed()
+	if err != nil {
+		return err
+	}
 	rep := &hygieneReport{Cycles: cycles}
 	rep.ReadErrors = readAll(cycles)
 	settle()
@@ -48,6 +53,11 @@ func hygiene(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	kAfter, err := kernelUsed()
+	if err != nil {
+		return err
+	}
+	rep.KernelDelta = kAfter - kBefore
 	rep.SUnreclaimDelta = int64(after["SUnreclaim"]) - int64(before["SUnreclaim"])
 	rep.VmallocDelta = int64(after["VmallocUsed"]) - int64(before["VmallocUsed"])
 	if ctx.Err() != nil {

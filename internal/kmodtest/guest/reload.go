@@ -33,13 +33,13 @@ func reload(ctx context.Context, args []string) error {
 				fail("cycle %d: parse %s: %v", i, f, err)
 			}
 		}
-		if err := runCmd(ctx, "/bin/rmmod", "kwarden"); err != nil {
+		if err := runCmd(ctx, "rmmod", "kwarden"); err != nil {
 			fail("cycle %d: %v", i, err)
 		}
 		if _, err := os.Stat(procRoot); err == nil {
 			fail("cycle %d: %s still exists after rmmod", i, procRoot)
 		}
-		if err := runCmd(ctx, "/bin/insmod", modulePath); err != nil {
+		if err := runCmd(ctx, "insmod", modulePath); err != nil {
 			fail("cycle %d: %v", i, err)
 			break
 		}
@@ -55,7 +55,7 @@ func reload(ctx context.Context, args []string) error {
 	if _, err := f.Read(buf); err != nil {
 		fail("first read of held file: %v", err)
 	}
-	if err := runCmd(ctx, "/bin/rmmod", "kwarden"); err != nil {
+	if err := runCmd(ctx, "rmmod", "kwarden"); err != nil {
 		fail("rmmod with an open file: %v", err)
 	}
 	if _, err := f.Read(buf); err == nil {
@@ -64,7 +64,7 @@ func reload(ctx context.Context, args []string) error {
 		rep.HeldOpenError = err.Error()
 	}
 	_ = f.Close()
-	if err := runCmd(ctx, "/bin/insmod", modulePath); err != nil {
+	if err := runCmd(ctx, "insmod", modulePath); err != nil {
 		fail("insmod after held-open unload: %v", err)
 	} else if raw, err := readRaw("processes", 4096); err != nil {
 		fail("read after final insmod: %v", err)

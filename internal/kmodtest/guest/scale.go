@@ -7,18 +7,24 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/kwarden/kwarden/internal/kmodfmt"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
 
 // scaleReport shows how much kernel memory a reader of the process view
-// costs at a given process count. The figures are differences of
-// /proc/meminfo: taken after the reader is half-way through the file
-// (its seq_file buffer and private state are allocated then) minus the
-// same figures before it opened the file. Nothing else runs in the VM,
-// and the workload is idle, so the difference is the reader's.
+// costs at a given process count. Readers opens the file that many times
+// and reads 64 KiB from each (so each has its private state and seq_file
+// buffer allocated and sits half-way through the file); ReaderBytes is
+// the growth of kernelUsed() over that, divided by Readers. It includes
+// the open file itself. Nothing else runs in the VM, the workload is idle
+// and the guest allocates nothing meanwhile, so the growth is the
+// readers'. A bounded reader costs the same at 1,000 and 10,000
+// processes.
 type scaleReport struct {
+	Readers        int    `json:"readers"`
+	ReaderBytes    int64  `json:"reader_bytes"`
 	Sleepers       int    `json:"sleepers"`
 	Processes      int    `json:"processes"`
 	Missing        int    `json:"missing"`
@@ -107,6 +113,10 @@ func scaleOnce(ctx context.Context, g *group, n int) (*scaleReport, error) {
 			rep.Missing++
 		}
 	}
+	rep.Readers = 200
+	if rep.ReaderBytes, err = readerCost(rep.Readers); err != nil {
+		return nil, err
+	}
 	ct, err := (&kmodfmt.Reader{}).Containers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("containers at scale: %w", err)
@@ -130,4 +140,41 @@ func childrenOf(pid int) ([]int32, error) {
 		out = append(out, int32(n))
 	}
 	return out, nil
+}
+
+// readerCost opens n readers half-way into the process view and returns
+// the kernel memory each costs. It uses raw system calls and buffers
+// allocated up front so that the guest's own heap does not move.
+func readerCost(n int) (int64, error) {
+	fds := make([]int, 0, n)
+	buf := make([]byte, 4096)
+	defer func() {
+		for _, fd := range fds {
+			_ = syscall.Close(fd)
+		}
+	}()
+	settle()
+	before, err := kernelUsed()
+	if err != nil {
+		return 0, err
+	}
+	for i := 0; i < n; i++ {
+		fd, err := syscall.Open(procRoot+"/processes", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return 0, fmt.Errorf("open reader %d: %w", i, err)
+		}
+		fds = append(fds, fd)
+		for got := 0; got < 64<<10; {
+			m, err := syscall.Read(fd, buf)
+			if err != nil || m == 0 {
+				return 0, fmt.Errorf("read reader %d: %v (%d bytes)", i, err, got)
+			}
+			got += m
+		}
+	}
+	after, err := kernelUsed()
+	if err != nil {
+		return 0, err
+	}
+	return (after - before) / int64(n), nil
 }

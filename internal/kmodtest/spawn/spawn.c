@@ -199,9 +199,12 @@ int main(int argc, char **argv)
 		return io(atol(argv[2]), argv[3]);
 	if (!strcmp(mode, "zombie"))
 		return zombie();
-	if (!strcmp(mode, "spin"))
+	if (!strcmp(mode, "spin")) {
+		printf("ready %d\n", getpid());
+		fflush(stdout);
 		for (;;)
 			burn_ms(1000);
+	}
 	if (!strcmp(mode, "churn") && argc == 3)
 		return churn(atof(argv[2]));
 	fprintf(stderr, "usage: kwarden-spawn sleepers N | name COMM [ARGS...] | threads N MS | mem ANON_MB SHM_MB | io MB PATH | zombie | spin | churn SECONDS\n");
