@@ -62,6 +62,15 @@ func (l *lexer) expect(c byte) error {
 	return nil
 }
 
+// plainByte marks the bytes a string copies unchanged: printable ASCII
+// other than '"' and '\\'. One table look-up per byte is the hot loop.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // rawString consumes a string and returns its bytes between the quotes.
 // When the string holds no escape and is valid UTF-8, the returned slice
 // aliases the input and escaped is false; otherwise it must be decoded.
@@ -72,6 +81,10 @@ func (l *lexer) rawString() (raw []byte, escaped bool, err error) {
 	start := l.pos
 	for l.pos < len(l.buf) {
 		c := l.buf[l.pos]
+		if plainByte[c] {
+			l.pos++
+			continue
+		}
 		switch {
 		case c == '"':
 			raw = l.buf[start:l.pos]
@@ -302,6 +315,26 @@ func (l *lexer) number() error {
 	return nil
 }
 
+// key consumes an object key and the colon after it. The result is only
+// valid until the input buffer changes (see bytesToKey).
+func (l *lexer) key() (string, error) {
+	raw, escaped, err := l.rawString()
+	if err != nil {
+		return "", err
+	}
+	key := bytesToKey(raw)
+	if escaped {
+		if key, err = unescape(raw); err != nil {
+			return "", l.errorf("%v", err)
+		}
+	}
+	if l.pos < len(l.buf) && l.buf[l.pos] == ':' {
+		l.pos++
+		return key, nil
+	}
+	return key, l.expect(':')
+}
+
 // object consumes an object, calling field for each key with the lexer
 // positioned at the value. The key string is only valid during the call.
 func (l *lexer) object(field func(key string) error) error {
@@ -313,17 +346,8 @@ func (l *lexer) object(field func(key string) error) error {
 		return nil
 	}
 	for {
-		raw, escaped, err := l.rawString()
+		key, err := l.key()
 		if err != nil {
-			return err
-		}
-		key := bytesToKey(raw)
-		if escaped {
-			if key, err = unescape(raw); err != nil {
-				return l.errorf("%v", err)
-			}
-		}
-		if err := l.expect(':'); err != nil {
 			return err
 		}
 		if err := field(key); err != nil {

@@ -144,3 +144,20 @@ func TestUnescapeSurrogates(t *testing.T) {
 		}
 	}
 }
+
+func TestParseProcessesIntoReuses(t *testing.T) {
+	data := readFixture(t, "processes.json")
+	var dst snapshot.Processes
+	for i := 0; i < 3; i++ {
+		if err := ParseProcessesInto(&dst, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, _ := ParseProcesses(data)
+	if !reflect.DeepEqual(&dst, want) {
+		t.Fatalf("reused parse differs:\n%+v\n%+v", dst, want)
+	}
+	if err := ParseProcessesInto(&dst, data[:40]); err == nil {
+		t.Fatal("truncated input accepted")
+	}
+}

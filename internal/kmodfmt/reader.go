@@ -95,6 +95,17 @@ func (r *Reader) Processes(ctx context.Context) (*snapshot.Processes, error) {
 	return ParseProcesses(*bp)
 }
 
+// ProcessesInto is Processes reusing dst's memory (see
+// ParseProcessesInto). dst must not be shared with another goroutine.
+func (r *Reader) ProcessesInto(ctx context.Context, dst *snapshot.Processes) error {
+	bp, err := r.read(ctx, "processes")
+	if err != nil {
+		return err
+	}
+	defer r.release(bp)
+	return ParseProcessesInto(dst, *bp)
+}
+
 // Containers reads and parses the container view.
 func (r *Reader) Containers(ctx context.Context) (*snapshot.Containers, error) {
 	bp, err := r.read(ctx, "containers")

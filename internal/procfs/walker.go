@@ -198,15 +198,28 @@ func (w *Walker) PIDs() ([]int32, error) {
 // Walk reads every process. Processes that exit during the walk are left
 // out; any other failure ends the walk with an error.
 func (w *Walker) Walk(ctx context.Context) (*snapshot.Processes, error) {
-	pids, err := w.PIDs()
-	if err != nil {
+	out := &snapshot.Processes{}
+	if err := w.WalkInto(ctx, out); err != nil {
 		return nil, err
 	}
-	out := &snapshot.Processes{PageSize: w.pageSize(), Processes: make([]snapshot.Process, 0, len(pids))}
+	return out, nil
+}
+
+// WalkInto is Walk reusing the capacity of out.Processes.
+func (w *Walker) WalkInto(ctx context.Context, out *snapshot.Processes) error {
+	pids, err := w.PIDs()
+	if err != nil {
+		return err
+	}
+	out.PageSize = w.pageSize()
+	if cap(out.Processes) < len(pids) {
+		out.Processes = make([]snapshot.Process, 0, len(pids))
+	}
+	out.Processes = out.Processes[:0]
 	for i, pid := range pids {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		s, err := w.Read(pid)
@@ -214,11 +227,11 @@ func (w *Walker) Walk(ctx context.Context) (*snapshot.Processes, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read process %d: %w", pid, err)
+			return fmt.Errorf("read process %d: %w", pid, err)
 		}
 		out.Processes = append(out.Processes, s.Process(w.pageSize()))
 	}
-	return out, nil
+	return nil
 }
 
 // Process converts a sample to the common type. Fields procfs does not

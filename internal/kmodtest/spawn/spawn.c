@@ -105,15 +105,22 @@ static int threads(long n, long ms)
 static int mem(long anon_mb, long shm_mb)
 {
 	size_t anon = (size_t)anon_mb << 20, shm = (size_t)shm_mb << 20;
-	char *a = mmap(NULL, anon, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	char *s = mmap(NULL, shm, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char *p;
 
-	if (a == MAP_FAILED || s == MAP_FAILED)
-		die("mmap");
-	memset(a, 1, anon);
-	memset(s, 2, shm);
+	if (anon) {
+		p = mmap(NULL, anon, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			die("mmap anon");
+		memset(p, 1, anon);
+	}
+	if (shm) {
+		p = mmap(NULL, shm, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			die("mmap shared");
+		memset(p, 2, shm);
+	}
 	ready_and_wait();
 	return 0;
 }

@@ -41,6 +41,7 @@ func main() {
 func run() error {
 	counts := flag.String("counts", "1000,10000", "process counts to measure at")
 	rounds := flag.Int("rounds", 7, "alternating rounds per count (median reported)")
+	series := flag.String("series", "6.1,6.12", "kernel series to measure")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -56,7 +57,7 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	kernels, err := vmtest.Kernels(ctx, vmtest.KernelOptions{})
+	kernels, err := vmtest.Kernels(ctx, vmtest.KernelOptions{Series: strings.Split(*series, ",")})
 	if err != nil {
 		return fmt.Errorf("resolve kernels: %w", err)
 	}
