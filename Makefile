@@ -13,10 +13,11 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS = \
 	./internal/kmodfmt:FuzzParseProcesses \
 	./internal/kmodfmt:FuzzParseSmall \
+	./internal/kmodfmt:FuzzStreaming \
 	./internal/procfs:FuzzParsers \
 	./internal/cgpath:FuzzContainer
 
-.PHONY: all deps demo test test-go kmod-check fuzz lint bench clean
+.PHONY: all deps demo test test-go kmod-check dkms-check fuzz lint bench clean
 
 all: kmod-check
 
@@ -28,7 +29,7 @@ deps:
 demo:
 	$(GO) run ./internal/kmodtest/cmd/kmoddemo
 
-test: kmod-check test-go fuzz
+test: kmod-check dkms-check test-go fuzz
 
 test-go:
 	$(GO) test -count=1 -timeout 60m ./...
@@ -42,6 +43,22 @@ kmod-check:
 		$(MAKE) -s -C $$kdir M=$$out W=1 C=1 modules >$$out/build.log 2>&1 || { cat $$out/build.log; exit 1; }; \
 		if grep -E 'warning|error' $$out/build.log; then echo "kmod: warnings against $$kdir"; exit 1; fi; \
 		rm -rf $$out; \
+	done
+
+# The packaging path: dkms add + build for every test kernel, in a private
+# source and dkms tree (the system's /usr/src and /var/lib/dkms stay untouched).
+KWARDEN_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' kmod/dkms.conf)
+dkms-check:
+	@test -n "$(KDIRS)" || { echo "no kernel headers: run make deps"; exit 1; }
+	@set -e; t=$$(mktemp -d); trap 'rm -rf $$t' EXIT; \
+	mkdir -p $$t/src/kwarden-$(KWARDEN_VERSION) $$t/tree; \
+	cp kmod/*.c kmod/*.h kmod/Kbuild kmod/Makefile kmod/dkms.conf $$t/src/kwarden-$(KWARDEN_VERSION)/; \
+	dkms add -m kwarden -v $(KWARDEN_VERSION) --sourcetree $$t/src --dkmstree $$t/tree >/dev/null; \
+	for kdir in $(KDIRS); do \
+		rel=$$(basename $$(dirname $$kdir)); \
+		echo "dkms: build kwarden/$(KWARDEN_VERSION) for $$rel"; \
+		dkms build -m kwarden -v $(KWARDEN_VERSION) -k $$rel --sourcetree $$t/src --dkmstree $$t/tree >$$t/log 2>&1 || { cat $$t/log; exit 1; }; \
+		test -f $$t/tree/kwarden/$(KWARDEN_VERSION)/$$rel/x86_64/module/kwarden.ko* || { echo "dkms: no module for $$rel"; exit 1; }; \
 	done
 
 fuzz:

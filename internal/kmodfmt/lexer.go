@@ -1,6 +1,7 @@
 package kmodfmt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf16"
@@ -15,6 +16,44 @@ const maxDepth = 64
 type lexer struct {
 	buf []byte
 	pos int
+	// more, when set, waits for more of a document that is still being
+	// read and returns the longer buffer (buf is a prefix of it), or nil
+	// once the input is complete. See line.
+	more func() []byte
+}
+
+// line makes sure that the rest of the line that starts at the next
+// non-space byte is in buf, waiting for input when streaming. Callers use
+// it at line boundaries of the module's layout (one record per line);
+// input laid out otherwise is still parsed correctly once complete.
+func (l *lexer) line() {
+	for l.more != nil {
+		rest := l.buf[l.pos:]
+		j := 0
+		for j < len(rest) && (rest[j] == ' ' || rest[j] == '\n' || rest[j] == '\t' || rest[j] == '\r') {
+			j++
+		}
+		if j < len(rest) && bytes.IndexByte(rest[j:], '\n') >= 0 {
+			return
+		}
+		l.wait()
+	}
+}
+
+// wait takes the next, longer buffer, or ends streaming at end of input.
+func (l *lexer) wait() {
+	if b := l.more(); b != nil {
+		l.buf = b
+		return
+	}
+	l.more = nil
+}
+
+// rest waits for the whole input.
+func (l *lexer) rest() {
+	for l.more != nil {
+		l.wait()
+	}
 }
 
 // SyntaxError reports malformed input and the byte offset where it was found.
@@ -392,6 +431,7 @@ func (l *lexer) array(elem func() error) error {
 
 // end checks that only white space follows the document.
 func (l *lexer) end() error {
+	l.rest()
 	if l.peek() != 0 {
 		return l.errorf("data after the end of the document")
 	}

@@ -35,11 +35,14 @@ func ParseProcesses(data []byte) (*snapshot.Processes, error) {
 // the next. Records of a previous parse are overwritten; on error out
 // holds a partial result.
 func ParseProcessesInto(out *snapshot.Processes, data []byte) error {
-	l := &lexer{buf: data}
 	// The module writes one record per line: counting lines sizes the
 	// slice once instead of growing (and clearing) it a dozen times.
 	// The cap on hostile input keeps a tiny document from reserving much.
 	estimate := min(bytes.Count(data, []byte{'\n'})+1, len(data)/64+1)
+	return parseProcesses(&lexer{buf: data}, out, estimate)
+}
+
+func parseProcesses(l *lexer, out *snapshot.Processes, estimate int) error {
 	if cap(out.Processes) < estimate {
 		out.Processes = make([]snapshot.Process, 0, estimate)
 	}
@@ -48,14 +51,38 @@ func ParseProcessesInto(out *snapshot.Processes, data []byte) error {
 	var h header
 	// Processes of one cgroup share the path string.
 	paths := map[string]string{}
+	l.line()
 	err := l.object(func(key string) error {
-		if key == "processes" {
-			return l.array(func() error {
-				out.Processes = append(out.Processes, snapshot.Process{})
-				return parseProcess(l, paths, &out.Processes[len(out.Processes)-1])
-			})
+		if key != "processes" {
+			return h.field(l, key, out)
 		}
-		return h.field(l, key, out)
+		if err := l.expect('['); err != nil {
+			return err
+		}
+		l.line()
+		if l.peek() == ']' {
+			l.pos++
+			l.line()
+			return nil
+		}
+		for {
+			l.line()
+			out.Processes = append(out.Processes, snapshot.Process{})
+			if err := parseProcess(l, paths, &out.Processes[len(out.Processes)-1]); err != nil {
+				return err
+			}
+			l.line()
+			switch l.peek() {
+			case ',':
+				l.pos++
+			case ']':
+				l.pos++
+				l.line()
+				return nil
+			default:
+				return l.errorf("want ',' or ']' after array element")
+			}
+		}
 	})
 	if err != nil {
 		return err

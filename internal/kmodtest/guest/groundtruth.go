@@ -104,6 +104,9 @@ func groundTruth(ctx context.Context, _ []string) error {
 		return err
 	}
 	checkWorkloads(rep, byPID(mod), rep.Workloads)
+	if err := checkSystem(ctx, rep); err != nil {
+		return err
+	}
 	return guest.Emit("groundtruth", rep)
 }
 
