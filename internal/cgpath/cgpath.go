@@ -30,7 +30,7 @@ var scopePrefixes = []struct{ prefix, runtime string }{
 }
 
 func component(comp, parent string) (string, string) {
-	if isHex64(comp) {
+	if IsID(comp) {
 		if parent == "docker" || strings.HasSuffix(parent, "/docker") {
 			return comp, "docker"
 		}
@@ -41,14 +41,15 @@ func component(comp, parent string) (string, string) {
 		if !ok {
 			continue
 		}
-		if id, ok := strings.CutSuffix(rest, ".scope"); ok && isHex64(id) {
+		if id, ok := strings.CutSuffix(rest, ".scope"); ok && IsID(id) {
 			return id, sp.runtime
 		}
 	}
 	return "", ""
 }
 
-func isHex64(s string) bool {
+// IsID reports whether s is a container id: 64 lower-case hex digits.
+func IsID(s string) bool {
 	if len(s) != 64 {
 		return false
 	}

@@ -42,7 +42,7 @@ func FuzzContainer(f *testing.F) {
 	f.Add("/docker/" + strings.Repeat("0", 64))
 	f.Fuzz(func(t *testing.T, path string) {
 		id, rt := Container(path)
-		if (id == "") != (rt == "") || (id != "" && (!isHex64(id) || !strings.Contains(path, id))) {
+		if (id == "") != (rt == "") || (id != "" && (!IsID(id) || !strings.Contains(path, id))) {
 			t.Fatalf("Container(%q) = %q, %q", path, id, rt)
 		}
 	})

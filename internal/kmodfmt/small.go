@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kwarden/kwarden/internal/cgpath"
 	"github.com/kwarden/kwarden/internal/snapshot"
 )
 
@@ -78,7 +79,7 @@ func ParseContainers(data []byte) (*snapshot.Containers, error) {
 	}
 	for i := range c.Containers {
 		ct := &c.Containers[i]
-		if !validContainerID(ct.ID) {
+		if !cgpath.IsID(ct.ID) {
 			return nil, fmt.Errorf("kwarden format: container %d: id %q is not 64 lower-case hex digits", i, ct.ID)
 		}
 		if int(ct.Processes) != len(ct.PIDs) {
@@ -86,17 +87,4 @@ func ParseContainers(data []byte) (*snapshot.Containers, error) {
 		}
 	}
 	return &c, nil
-}
-
-func validContainerID(id string) bool {
-	if len(id) != 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }

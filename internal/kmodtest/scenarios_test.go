@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/vmtest"
 )
 
@@ -13,11 +14,7 @@ import (
 func TestReload(t *testing.T) {
 	sc := Scenario{Args: []string{"reload", "20"}, MemoryMB: 512, Timeout: 3 * time.Minute}
 	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
-		var rep struct {
-			Cycles        int      `json:"cycles"`
-			Failures      []string `json:"failures"`
-			HeldOpenError string   `json:"held_open_error"`
-		}
+		var rep report.Reload
 		decode(t, res, "reload", &rep)
 		if rep.Cycles != 20 || len(rep.Failures) > 0 {
 			t.Fatalf("%d cycles, failures: %q", rep.Cycles, rep.Failures)
@@ -34,13 +31,7 @@ func TestReload(t *testing.T) {
 func TestGroundTruth(t *testing.T) {
 	sc := Scenario{Args: []string{"groundtruth"}, MemoryMB: 1024, Timeout: 3 * time.Minute, Cgroup2: true}
 	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
-		var rep struct {
-			Processes  int      `json:"processes"`
-			Compared   int      `json:"compared"`
-			Fields     int      `json:"fields"`
-			Mismatches []string `json:"mismatches"`
-			Mismatched int      `json:"mismatched"`
-		}
+		var rep report.GroundTruth
 		decode(t, res, "groundtruth", &rep)
 		t.Logf("%d processes, %d comparisons of %d fields", rep.Processes, rep.Compared, rep.Fields)
 		if rep.Mismatched > 0 {
@@ -60,10 +51,7 @@ func TestGroundTruth(t *testing.T) {
 func TestHostileNames(t *testing.T) {
 	sc := Scenario{Args: []string{"hostile"}, MemoryMB: 512, Timeout: 3 * time.Minute}
 	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
-		var rep struct {
-			Checked    int      `json:"checked"`
-			Mismatches []string `json:"mismatches"`
-		}
+		var rep report.Hostile
 		decode(t, res, "hostile", &rep)
 		if len(rep.Mismatches) > 0 {
 			t.Fatalf("mismatches:\n%s", lines(rep.Mismatches))
@@ -79,11 +67,7 @@ func TestHostileNames(t *testing.T) {
 func TestChurn(t *testing.T) {
 	sc := Scenario{Args: []string{"churn", "30", "2"}, MemoryMB: 1024, Timeout: 4 * time.Minute}
 	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
-		var rep struct {
-			Forks    int            `json:"forks"`
-			Reads    map[string]int `json:"reads"`
-			Failures []string       `json:"failures"`
-		}
+		var rep report.Churn
 		decode(t, res, "churn", &rep)
 		t.Logf("%d forks, reads %v", rep.Forks, rep.Reads)
 		if len(rep.Failures) > 0 {
@@ -112,15 +96,7 @@ func TestScale(t *testing.T) {
 		}
 		var cost [2]int64
 		for i, r := range recs {
-			var rep struct {
-				Sleepers    int    `json:"sleepers"`
-				Processes   int    `json:"processes"`
-				Missing     int    `json:"missing"`
-				Bytes       int    `json:"bytes"`
-				Readers     int    `json:"readers"`
-				ReaderBytes int64  `json:"reader_bytes"`
-				Error       string `json:"error"`
-			}
+			var rep report.Scale
 			if err := json.Unmarshal(r.Data, &rep); err != nil {
 				t.Fatal(err)
 			}
@@ -153,12 +129,7 @@ func TestScale(t *testing.T) {
 func TestContainerView(t *testing.T) {
 	sc := Scenario{Args: []string{"containers"}, MemoryMB: 512, Timeout: 3 * time.Minute, Cgroup2: true}
 	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
-		var rep struct {
-			Checked  int      `json:"checked"`
-			Expected int      `json:"expected_containers"`
-			Got      int      `json:"got_containers"`
-			Failures []string `json:"failures"`
-		}
+		var rep report.Containers
 		decode(t, res, "containers", &rep)
 		if len(rep.Failures) > 0 || rep.Got != rep.Expected || rep.Expected != 3 || rep.Checked != 9 {
 			t.Fatalf("checked %d, containers %d/%d, failures:\n%s", rep.Checked, rep.Got, rep.Expected, lines(rep.Failures))
@@ -171,21 +142,15 @@ func TestContainerView(t *testing.T) {
 func TestHygiene(t *testing.T) {
 	sc := Scenario{Args: []string{"hygiene", "1000"}, MemoryMB: 512, Timeout: 5 * time.Minute}
 	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
-		var rep struct {
-			Cycles     int   `json:"cycles"`
-			Kernel     int64 `json:"kernel_used_delta_bytes"`
-			SUnreclaim int64 `json:"sunreclaim_delta_bytes"`
-			Vmalloc    int64 `json:"vmalloc_delta_bytes"`
-			ReadErrors int   `json:"read_errors"`
-		}
+		var rep report.Hygiene
 		decode(t, res, "hygiene", &rep)
-		t.Logf("%d cycles: kernel memory %+d B, SUnreclaim %+d B, vmalloc %+d B", rep.Cycles, rep.Kernel, rep.SUnreclaim, rep.Vmalloc)
+		t.Logf("%d cycles: kernel memory %+d B, SUnreclaim %+d B, vmalloc %+d B", rep.Cycles, rep.KernelDelta, rep.SUnreclaimDelta, rep.VmallocDelta)
 		// 4,000 opens: leaking one 4 KiB page per open would add 16 MiB,
 		// one 64-byte object 250 KiB. The bounds leave room for per-CPU
 		// slab and page lists, which hold a few hundred KiB at most.
 		const slabBound, kernelBound = 256 << 10, 1 << 20
-		if rep.ReadErrors > 0 || rep.Cycles != 1000 || rep.SUnreclaim > slabBound || rep.Vmalloc > slabBound || rep.Kernel > kernelBound {
-			t.Fatalf("read errors %d, kernel %+d B, SUnreclaim %+d B, vmalloc %+d B", rep.ReadErrors, rep.Kernel, rep.SUnreclaim, rep.Vmalloc)
+		if rep.ReadErrors > 0 || rep.Cycles != 1000 || rep.SUnreclaimDelta > slabBound || rep.VmallocDelta > slabBound || rep.KernelDelta > kernelBound {
+			t.Fatalf("read errors %d, kernel %+d B, SUnreclaim %+d B, vmalloc %+d B", rep.ReadErrors, rep.KernelDelta, rep.SUnreclaimDelta, rep.VmallocDelta)
 		}
 	})
 }

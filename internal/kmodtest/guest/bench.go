@@ -9,26 +9,11 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/internal/kmodfmt"
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/procfs"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
-
-// benchReport compares one full read of every process's figures through
-// the module (read and parse) with a procfs walk reading stat, statm,
-// status, io and cgroup of every process, in the same VM, at one process
-// count. Times are medians of Rounds alternating runs. Both sides run as
-// a sampling loop would: each keeps and reuses its result from the
-// previous round.
-type benchReport struct {
-	Processes   int     `json:"processes"`
-	Rounds      int     `json:"rounds"`
-	ModuleMs    float64 `json:"module_ms"`
-	ModuleRawMs float64 `json:"module_read_only_ms"`
-	WalkMs      float64 `json:"procfs_walk_ms"`
-	Ratio       float64 `json:"ratio"`
-	ModuleBytes int     `json:"module_bytes"`
-}
 
 // bench takes a list of target process counts and a round count.
 func bench(ctx context.Context, args []string) error {
@@ -65,7 +50,7 @@ func bench(ctx context.Context, args []string) error {
 			}
 		}
 		settle()
-		rep := &benchReport{Rounds: rounds}
+		rep := &report.Bench{Rounds: rounds}
 		var mod, raw, walk []time.Duration
 		for r := 0; r < rounds; r++ {
 			t0 := time.Now()

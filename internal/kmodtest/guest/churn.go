@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -11,18 +10,10 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/internal/kmodfmt"
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
-
-type churnReport struct {
-	Seconds   float64        `json:"seconds"`
-	Forks     int            `json:"forks"`
-	Reads     map[string]int `json:"reads"`
-	Failures  []string       `json:"failures"`
-	MaxProcs  int            `json:"max_processes"`
-	ReadBytes int64          `json:"read_bytes"`
-}
 
 // churn runs 8 concurrent readers of the module's files while forkers
 // create and reap processes as fast as they can.
@@ -36,14 +27,12 @@ func churn(ctx context.Context, args []string) error {
 		return err
 	}
 	dur := time.Duration(secs) * time.Second
-	rep := &churnReport{Seconds: dur.Seconds(), Reads: map[string]int{}}
+	rep := &report.Churn{Seconds: dur.Seconds(), Reads: map[string]int{}}
 	var mu sync.Mutex
 	fail := func(format string, a ...any) {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(rep.Failures) < 20 {
-			rep.Failures = append(rep.Failures, fmt.Sprintf(format, a...))
-		}
+		rep.Failf(format, a...)
 	}
 
 	var wg sync.WaitGroup

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/kwarden/kwarden/internal/kmodfmt"
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
@@ -25,13 +26,6 @@ type placement struct {
 	id       string // "" for no container
 	runtime  string
 	ctrGroup string // the container's own cgroup, when dir is below it
-}
-
-type containersReport struct {
-	Checked  int      `json:"checked"`
-	Expected int      `json:"expected_containers"`
-	Got      int      `json:"got_containers"`
-	Failures []string `json:"failures"`
 }
 
 func containers(ctx context.Context, _ []string) error {
@@ -51,8 +45,8 @@ func containers(ctx context.Context, _ []string) error {
 	}
 	var g group
 	defer g.stop()
-	rep := &containersReport{}
-	fail := func(format string, a ...any) { rep.Failures = append(rep.Failures, fmt.Sprintf(format, a...)) }
+	rep := &report.Containers{}
+	fail := rep.Failf
 	wantPIDs := map[string][]int32{}
 	where := map[int32]placement{}
 	for _, pl := range places {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/procfs"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
@@ -33,31 +34,14 @@ import (
 //     was running a thread of the process. Σ schedstat, which reads the
 //     same field, is a lower bound that must hold exactly.
 const (
-	tickNs          = procfs.NsPerTick
-	runningLagNs    = 4_000_000 // one scheduler tick at HZ=250
-	maxMismatchShow = 40
+	tickNs       = procfs.NsPerTick
+	runningLagNs = 4_000_000 // one scheduler tick at HZ=250
 )
-
-type truthReport struct {
-	Processes  int      `json:"processes"`
-	Compared   int      `json:"compared"`
-	Fields     int      `json:"fields"`
-	Mismatches []string `json:"mismatches"`
-	Mismatched int      `json:"mismatched"`
-	Workloads  []int    `json:"workloads"`
-}
-
-func (r *truthReport) failf(format string, args ...any) {
-	r.Mismatched++
-	if len(r.Mismatches) < maxMismatchShow {
-		r.Mismatches = append(r.Mismatches, fmt.Sprintf(format, args...))
-	}
-}
 
 func groundTruth(ctx context.Context, _ []string) error {
 	var g group
 	defer g.stop()
-	rep := &truthReport{}
+	rep := &report.GroundTruth{}
 	starts := [][]string{
 		{"kw-threads", "threads", "6", "150"},
 		{"kw-mem", "mem", "64", "16"},
@@ -95,7 +79,7 @@ func groundTruth(ctx context.Context, _ []string) error {
 			return err
 		}
 		if mod.PageSize != pageSize {
-			rep.failf("page_size %d, getpagesize %d", mod.PageSize, pageSize)
+			rep.Failf("page_size %d, getpagesize %d", mod.PageSize, pageSize)
 		}
 		compareAll(rep, mod, before, after, pageSize)
 	}
@@ -129,7 +113,7 @@ func walk(w *procfs.Walker) (map[int32]*procfs.Sample, error) {
 	return m, nil
 }
 
-func compareAll(rep *truthReport, mod *snapshot.Processes, before, after map[int32]*procfs.Sample, pageSize uint64) {
+func compareAll(rep *report.GroundTruth, mod *snapshot.Processes, before, after map[int32]*procfs.Sample, pageSize uint64) {
 	rep.Processes = len(mod.Processes)
 	seen := map[int32]bool{}
 	for i := range mod.Processes {
@@ -141,7 +125,7 @@ func compareAll(rep *truthReport, mod *snapshot.Processes, before, after map[int
 			// Started or exited around the read: churn, not a
 			// discrepancy, but only if procfs also lacks it at one end.
 			if b != nil && a != nil && b.Stat.StartTicks == a.Stat.StartTicks {
-				rep.failf("pid %d: start_time_ns %d is %d ticks, procfs says %d", m.PID, m.StartTimeNs, startTicks, b.Stat.StartTicks)
+				rep.Failf("pid %d: start_time_ns %d is %d ticks, procfs says %d", m.PID, m.StartTimeNs, startTicks, b.Stat.StartTicks)
 			}
 			continue
 		}
@@ -150,24 +134,24 @@ func compareAll(rep *truthReport, mod *snapshot.Processes, before, after map[int
 	}
 	for pid, b := range before {
 		if a := after[pid]; a != nil && a.Stat.StartTicks == b.Stat.StartTicks && !seen[pid] {
-			rep.failf("pid %d (%s) in procfs before and after, missing from the module", pid, b.Stat.Comm)
+			rep.Failf("pid %d (%s) in procfs before and after, missing from the module", pid, b.Stat.Comm)
 		}
 	}
 }
 
-func compareOne(rep *truthReport, m *snapshot.Process, b, a *procfs.Sample, pageSize uint64) {
+func compareOne(rep *report.GroundTruth, m *snapshot.Process, b, a *procfs.Sample, pageSize uint64) {
 	pid := m.PID
 	eq := func(field string, got, want any) {
 		rep.Fields++
 		if got != want {
-			rep.failf("pid %d %s: module %v, procfs %v", pid, field, got, want)
+			rep.Failf("pid %d %s: module %v, procfs %v", pid, field, got, want)
 		}
 	}
 	between := func(field string, got, x, y uint64) {
 		rep.Fields++
 		lo, hi := min(x, y), max(x, y)
 		if got < lo || got > hi {
-			rep.failf("pid %d %s: module %d outside procfs [%d, %d]", pid, field, got, lo, hi)
+			rep.Failf("pid %d %s: module %d outside procfs [%d, %d]", pid, field, got, lo, hi)
 		}
 	}
 	eq("ppid", m.PPID, b.Stat.PPID)
@@ -179,7 +163,7 @@ func compareOne(rep *truthReport, m *snapshot.Process, b, a *procfs.Sample, page
 		// proc_task_name()); task->comm is its first 15 bytes.
 		rep.Fields++
 		if !strings.HasPrefix(b.Stat.Comm, m.Comm) || m.Comm == "" {
-			rep.failf("pid %d comm: module %q is not a prefix of procfs %q", pid, m.Comm, b.Stat.Comm)
+			rep.Failf("pid %d comm: module %q is not a prefix of procfs %q", pid, m.Comm, b.Stat.Comm)
 		}
 	} else {
 		eq("comm", m.Comm, jsonText(b.Stat.Comm))
@@ -188,7 +172,7 @@ func compareOne(rep *truthReport, m *snapshot.Process, b, a *procfs.Sample, page
 	eq("cgroup_path", m.CgroupPath, b.CgroupPath)
 	rep.Fields++
 	if want := procfsArgs(b.Cmdline); !m.CmdlineTruncated && !slices.Equal(m.Cmdline, want) {
-		rep.failf("pid %d cmdline: module %q, procfs %q", pid, m.Cmdline, want)
+		rep.Failf("pid %d cmdline: module %q, procfs %q", pid, m.Cmdline, want)
 	}
 
 	ran := b.SchedNs != a.SchedNs
@@ -219,10 +203,10 @@ func compareOne(rep *truthReport, m *snapshot.Process, b, a *procfs.Sample, page
 		lag = runningLagNs * uint64(min(m.Threads, 2))
 	}
 	if m.CPUNs+lag < statBefore || m.CPUNs > statAfter {
-		rep.failf("pid %d cpu_ns: module %d outside stat [%d, %d] (lag %d)", pid, m.CPUNs, statBefore, statAfter, lag)
+		rep.Failf("pid %d cpu_ns: module %d outside stat [%d, %d] (lag %d)", pid, m.CPUNs, statBefore, statAfter, lag)
 	}
 	if m.CPUNs+lag < b.SchedNs {
-		rep.failf("pid %d cpu_ns: module %d below Σ schedstat %d", pid, m.CPUNs, b.SchedNs)
+		rep.Failf("pid %d cpu_ns: module %d below Σ schedstat %d", pid, m.CPUNs, b.SchedNs)
 	}
 }
 
@@ -236,24 +220,24 @@ func procfsArgs(raw []byte) []string {
 
 // checkWorkloads checks figures that are known from what the workloads
 // did, independently of procfs.
-func checkWorkloads(rep *truthReport, mod map[int32]*snapshot.Process, pids []int) {
+func checkWorkloads(rep *report.GroundTruth, mod map[int32]*snapshot.Process, pids []int) {
 	get := func(i int) *snapshot.Process {
 		p := mod[int32(pids[i])]
 		if p == nil {
-			rep.failf("workload %d (pid %d) missing from the module", i, pids[i])
+			rep.Failf("workload %d (pid %d) missing from the module", i, pids[i])
 			return &snapshot.Process{}
 		}
 		return p
 	}
 	const mib = 1 << 20
 	if p := get(0); p.Threads != 1 || p.CPUNs < 6*150_000_000 {
-		rep.failf("threads workload: %d threads, cpu_ns %d; want 1 thread and >= 900 ms from exited threads", p.Threads, p.CPUNs)
+		rep.Failf("threads workload: %d threads, cpu_ns %d; want 1 thread and >= 900 ms from exited threads", p.Threads, p.CPUNs)
 	}
 	if p := get(1); p.RSSAnonBytes < 64*mib || p.RSSShmemBytes < 16*mib || p.VSZBytes < 80*mib {
-		rep.failf("mem workload: anon %d shmem %d vsz %d; want >= 64 MiB, 16 MiB, 80 MiB", p.RSSAnonBytes, p.RSSShmemBytes, p.VSZBytes)
+		rep.Failf("mem workload: anon %d shmem %d vsz %d; want >= 64 MiB, 16 MiB, 80 MiB", p.RSSAnonBytes, p.RSSShmemBytes, p.VSZBytes)
 	}
 	if p := get(2); p.WChar < 8*mib || p.RChar < 8*mib {
-		rep.failf("io workload: wchar %d rchar %d; want >= 8 MiB each", p.WChar, p.RChar)
+		rep.Failf("io workload: wchar %d rchar %d; want >= 8 MiB each", p.WChar, p.RChar)
 	}
 	zombies := 0
 	for _, p := range mod {
@@ -262,12 +246,12 @@ func checkWorkloads(rep *truthReport, mod map[int32]*snapshot.Process, pids []in
 		}
 	}
 	if zombies != 1 {
-		rep.failf("zombie workload: %d zombie children, want 1", zombies)
+		rep.Failf("zombie workload: %d zombie children, want 1", zombies)
 	}
 	if p := get(4); p.CPUNs == 0 {
-		rep.failf("spin workload: no CPU time")
+		rep.Failf("spin workload: no CPU time")
 	}
 	if p := get(5); p.State != "T" {
-		rep.failf("stopped workload: state %q, want T", p.State)
+		rep.Failf("stopped workload: state %q, want T", p.State)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
 
@@ -22,11 +23,6 @@ var hostileArgs = []string{
 	`"quoted"`, `back\slash\`, "nl\nx", "\x01\x02\x1b[31mred", "\xc0\xaf overlong",
 	"\xed\xa0\x80 surrogate", "\xf4\x90\x80\x80 too big", "ok ünïcödé", "",
 	"emoji 😀", "\xf0\x9f\x98", `\u0000`, "],\"pid\":1}",
-}
-
-type hostileReport struct {
-	Checked    int      `json:"checked"`
-	Mismatches []string `json:"mismatches"`
 }
 
 func hostile(ctx context.Context, _ []string) error {
@@ -54,7 +50,7 @@ func hostile(ctx context.Context, _ []string) error {
 		}
 		wants[int32(pid)] = want{jsonText(comm), args}
 	}
-	rep := &hostileReport{}
+	rep := &report.Hostile{}
 	// Read with several buffer sizes: record boundaries fall differently.
 	for _, chunk := range []int{1 << 20, 4096, 61, 7} {
 		raw, err := readRaw("processes", chunk)

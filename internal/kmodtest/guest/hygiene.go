@@ -4,20 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
-
-// hygieneReport is the unreclaimable slab before and after many
-// open/read/close cycles of every module file. A leak of one seq_file
-// buffer per open (the missing single_release of earlier modules) would
-// show as at least 4 KiB per cycle.
-type hygieneReport struct {
-	Cycles          int   `json:"cycles"`
-	KernelDelta     int64 `json:"kernel_used_delta_bytes"`
-	SUnreclaimDelta int64 `json:"sunreclaim_delta_bytes"`
-	VmallocDelta    int64 `json:"vmalloc_delta_bytes"`
-	ReadErrors      int   `json:"read_errors"`
-}
 
 func hygiene(ctx context.Context, args []string) error {
 	cycles, err := intArg(args, 0, 1000)
@@ -46,7 +35,7 @@ func hygiene(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep := &hygieneReport{Cycles: cycles}
+	rep := &report.Hygiene{Cycles: cycles}
 	rep.ReadErrors = readAll(cycles)
 	settle()
 	after, err := meminfo()

@@ -5,14 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
-
-type reloadReport struct {
-	Cycles        int      `json:"cycles"`
-	Failures      []string `json:"failures"`
-	HeldOpenError string   `json:"held_open_error"`
-}
 
 // reload unloads and loads the module repeatedly, reading every file in
 // between, and once unloads it while a reader holds a file open half-way.
@@ -21,7 +16,7 @@ func reload(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep := &reloadReport{Cycles: cycles}
+	rep := &report.Reload{Cycles: cycles}
 	fail := func(format string, a ...any) { rep.Failures = append(rep.Failures, fmt.Sprintf(format, a...)) }
 	files := []string{"version", "system", "processes", "containers"}
 	for i := 0; i < cycles; i++ {

@@ -3,38 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/kwarden/kwarden/internal/kmodfmt"
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
-
-// scaleReport shows how much kernel memory a reader of the process view
-// costs at a given process count. Readers opens the file that many times
-// and reads 64 KiB from each (so each has its private state and seq_file
-// buffer allocated and sits half-way through the file); ReaderBytes is
-// the growth of kernelUsed() over that, divided by Readers. It includes
-// the open file itself. Nothing else runs in the VM, the workload is idle
-// and the guest allocates nothing meanwhile, so the growth is the
-// readers'. A bounded reader costs the same at 1,000 and 10,000
-// processes.
-type scaleReport struct {
-	Readers        int    `json:"readers"`
-	ReaderBytes    int64  `json:"reader_bytes"`
-	Sleepers       int    `json:"sleepers"`
-	Processes      int    `json:"processes"`
-	Missing        int    `json:"missing"`
-	Bytes          int    `json:"bytes"`
-	SlabDelta      int64  `json:"slab_delta_bytes"`
-	SUnreclaimDiff int64  `json:"sunreclaim_delta_bytes"`
-	VmallocDelta   int64  `json:"vmalloc_delta_bytes"`
-	Containers     int    `json:"containers"`
-	Error          string `json:"error,omitempty"`
-}
 
 func scale(ctx context.Context, args []string) error {
 	var g group
@@ -46,7 +23,7 @@ func scale(ctx context.Context, args []string) error {
 		}
 		rep, err := scaleOnce(ctx, &g, n)
 		if err != nil {
-			rep = &scaleReport{Sleepers: n, Error: err.Error()}
+			rep = &report.Scale{Sleepers: n, Error: err.Error()}
 		}
 		if err := guest.Emit("scale", rep); err != nil {
 			return err
@@ -57,7 +34,7 @@ func scale(ctx context.Context, args []string) error {
 	return nil
 }
 
-func scaleOnce(ctx context.Context, g *group, n int) (*scaleReport, error) {
+func scaleOnce(ctx context.Context, g *group, n int) (*report.Scale, error) {
 	if err := os.WriteFile("/proc/sys/kernel/threads-max", []byte("100000"), 0); err != nil {
 		return nil, err
 	}
@@ -73,34 +50,12 @@ func scaleOnce(ctx context.Context, g *group, n int) (*scaleReport, error) {
 		return nil, fmt.Errorf("%d sleepers started, want %d", len(children), n)
 	}
 	settle()
-	rep := &scaleReport{Sleepers: n}
+	rep := &report.Scale{Sleepers: n}
 
-	before, err := meminfo()
+	raw, err := readRaw("processes", 64<<10)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(procRoot + "/processes")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	if _, err := io.ReadFull(f, head); err != nil {
-		return nil, fmt.Errorf("read first 64 KiB: %w", err)
-	}
-	mid, err := meminfo()
-	if err != nil {
-		return nil, err
-	}
-	rest, err := io.ReadAll(f)
-	if err != nil {
-		return nil, err
-	}
-	rep.SlabDelta = int64(mid["Slab"]) - int64(before["Slab"])
-	rep.SUnreclaimDiff = int64(mid["SUnreclaim"]) - int64(before["SUnreclaim"])
-	rep.VmallocDelta = int64(mid["VmallocUsed"]) - int64(before["VmallocUsed"])
-
-	raw := append(head, rest...)
 	rep.Bytes = len(raw)
 	mod, err := parseChecked(raw)
 	if err != nil {

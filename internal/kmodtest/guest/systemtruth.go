@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kwarden/kwarden/internal/kmodfmt"
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/snapshot"
 )
 
@@ -48,7 +49,7 @@ func readProcStat() (procStat, error) {
 // 4 MiB beyond the before/after range; CPU times may differ by one clock
 // tick per state, the truncation of /proc/stat; the total and the
 // structure must be exact.
-func checkSystem(ctx context.Context, rep *truthReport) error {
+func checkSystem(ctx context.Context, rep *report.GroundTruth) error {
 	m0, err := meminfo()
 	if err != nil {
 		return err
@@ -80,13 +81,13 @@ func checkSystem(ctx context.Context, rep *truthReport) error {
 
 	rep.Fields += 12
 	if sys.Memory.TotalBytes != m0["MemTotal"] {
-		rep.failf("system memory.total_bytes %d, MemTotal %d", sys.Memory.TotalBytes, m0["MemTotal"])
+		rep.Failf("system memory.total_bytes %d, MemTotal %d", sys.Memory.TotalBytes, m0["MemTotal"])
 	}
 	const slack = 4 << 20
 	near := func(name string, got, a, b uint64) {
 		rep.Fields++
 		if got+slack < min(a, b) || got > max(a, b)+slack {
-			rep.failf("system %s %d, /proc/meminfo %d..%d", name, got, a, b)
+			rep.Failf("system %s %d, /proc/meminfo %d..%d", name, got, a, b)
 		}
 	}
 	near("free_bytes", sys.Memory.FreeBytes, m0["MemFree"], m1["MemFree"])
@@ -96,10 +97,10 @@ func checkSystem(ctx context.Context, rep *truthReport) error {
 	near("shmem_bytes", sys.Memory.ShmemBytes, m0["Shmem"], m1["Shmem"])
 	mem := sys.Memory
 	if mem.UsedBytes != mem.TotalBytes-mem.FreeBytes-mem.BuffersBytes-mem.CachedBytes {
-		rep.failf("system used_bytes %d is not total - free - buffers - cached", mem.UsedBytes)
+		rep.Failf("system used_bytes %d is not total - free - buffers - cached", mem.UsedBytes)
 	}
 	if sys.PageSize != uint64(os.Getpagesize()) || sys.CPUs != runtime.NumCPU() || len(sys.CPU) != s0.cpus {
-		rep.failf("system page_size %d cpus %d per-cpu %d; want %d, %d, %d", sys.PageSize, sys.CPUs, len(sys.CPU), os.Getpagesize(), runtime.NumCPU(), s0.cpus)
+		rep.Failf("system page_size %d cpus %d per-cpu %d; want %d, %d, %d", sys.PageSize, sys.CPUs, len(sys.CPU), os.Getpagesize(), runtime.NumCPU(), s0.cpus)
 	}
 	t := sys.CPUTotal
 	got := [10]uint64{t.UserNs, t.NiceNs, t.SystemNs, t.IdleNs, t.IOWaitNs, t.IRQNs, t.SoftIRQNs, t.StealNs, t.GuestNs, t.GuestNice}
@@ -111,7 +112,7 @@ func checkSystem(ctx context.Context, rep *truthReport) error {
 		lo, hi := min(s0.total[i], s1.total[i]), max(s0.total[i], s1.total[i])
 		ticks := got[i] / tickNs
 		if ticks+uint64(s0.cpus) < lo || ticks > hi+uint64(s0.cpus) {
-			rep.failf("system cpu_total %s %d ticks, /proc/stat %d..%d", names[i], ticks, lo, hi)
+			rep.Failf("system cpu_total %s %d ticks, /proc/stat %d..%d", names[i], ticks, lo, hi)
 		}
 	}
 	var sum snapshot.CPUTimes
@@ -121,12 +122,12 @@ func checkSystem(ctx context.Context, rep *truthReport) error {
 	}
 	rep.Fields++
 	if diff := int64(sum.UserNs+sum.IdleNs) - int64(t.UserNs+t.IdleNs); diff < -int64(tickNs)*4 || diff > int64(tickNs)*4 {
-		rep.failf("system per-CPU user+idle sum %d differs from cpu_total by %d ns", sum.UserNs+sum.IdleNs, diff)
+		rep.Failf("system per-CPU user+idle sum %d differs from cpu_total by %d ns", sum.UserNs+sum.IdleNs, diff)
 	}
 	rep.Fields++
 	if f := strings.Fields(string(l0)); string(l0) == string(l1) &&
 		(sys.Load.Avg1 != f[0] || sys.Load.Avg5 != f[1] || sys.Load.Avg15 != f[2]) {
-		rep.failf("system load %+v, /proc/loadavg %q", sys.Load, l0)
+		rep.Failf("system load %+v, /proc/loadavg %q", sys.Load, l0)
 	}
 	pids, err := os.ReadDir("/proc")
 	if err != nil {
@@ -140,7 +141,7 @@ func checkSystem(ctx context.Context, rep *truthReport) error {
 	}
 	rep.Fields++
 	if diff := int(sys.Tasks.Processes) - n; diff < -3 || diff > 3 || sys.Tasks.Threads < sys.Tasks.Processes {
-		rep.failf("system tasks %+v, /proc has %d processes", sys.Tasks, n)
+		rep.Failf("system tasks %+v, /proc has %d processes", sys.Tasks, n)
 	}
 	return nil
 }

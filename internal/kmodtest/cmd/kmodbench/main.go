@@ -18,18 +18,9 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/internal/kmodtest"
+	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/vmtest"
 )
-
-type benchRecord struct {
-	Processes   int     `json:"processes"`
-	Rounds      int     `json:"rounds"`
-	ModuleMs    float64 `json:"module_ms"`
-	ModuleRawMs float64 `json:"module_read_only_ms"`
-	WalkMs      float64 `json:"procfs_walk_ms"`
-	Ratio       float64 `json:"ratio"`
-	ModuleBytes int     `json:"module_bytes"`
-}
 
 func main() {
 	if err := run(); err != nil {
@@ -82,7 +73,7 @@ func run() error {
 			return fmt.Errorf("%s: %w", k.Release, err)
 		}
 		for _, r := range res.RecordsNamed("bench") {
-			var b benchRecord
+			var b report.Bench
 			if err := json.Unmarshal(r.Data, &b); err != nil {
 				return err
 			}

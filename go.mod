@@ -1,0 +1,3 @@
+module github.com/kwarden/kwarden
+
+go 1.26
