@@ -18,7 +18,7 @@ import (
 // bench takes a list of target process counts and a round count.
 func bench(ctx context.Context, args []string) error {
 	var g group
-	defer g.stop()
+	defer g.abandon()
 	rounds := 7
 	var targets []int
 	for _, a := range args {

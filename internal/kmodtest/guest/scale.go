@@ -15,8 +15,8 @@ import (
 
 func scale(ctx context.Context, args []string) error {
 	var g group
-	defer g.stop()
-	for _, arg := range args {
+	defer g.abandon()
+	for i, arg := range args {
 		n, err := strconv.Atoi(arg)
 		if err != nil {
 			return err
@@ -28,8 +28,10 @@ func scale(ctx context.Context, args []string) error {
 		if err := guest.Emit("scale", rep); err != nil {
 			return err
 		}
-		g.stop()
-		settle()
+		if i < len(args)-1 {
+			g.stop() // the smaller groups: a few thousand exits are fine
+			settle()
+		}
 	}
 	return nil
 }
