@@ -191,7 +191,7 @@ var fieldKeys, fieldIndex = func() ([numFields][]byte, map[string]int) {
 // when the input differs (another writer, a newer schema, reordering).
 func parseProcess(l *lexer, intern map[string]string, p *snapshot.Process) error {
 	start := l.pos
-	*p = snapshot.Process{}
+	*p = snapshot.Process{Cmdline: noArgs} // never nil, even when the field is absent
 	if err := l.expect('{'); err != nil {
 		return err
 	}
