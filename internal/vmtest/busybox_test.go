@@ -12,7 +12,7 @@ func TestCheckStaticELF(t *testing.T) {
 
 	dyn, err := exec.LookPath("ls")
 	if err != nil {
-		t.Skip("no ls to use as a dynamic binary")
+		skipOrFail(t, "no ls to use as a dynamic binary")
 	}
 	if err := checkStaticELF(dyn); !errors.Is(err, ErrBusyboxNotStatic) {
 		t.Errorf("checkStaticELF(%s) = %v, want ErrBusyboxNotStatic", dyn, err)

@@ -1,20 +1,16 @@
 package vmtest
 
 import (
-	"fmt"
-	"os"
 	"testing"
+
+	"github.com/kwarden/kwarden/internal/testenv"
 )
 
 // skipOrFail skips the test with the reason, or fails it when CI=true: on
 // CI every prerequisite must be installed.
 func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true, so not skipping: %s", msg)
-	}
-	t.Skip(msg)
+	testenv.Require(t, false, format, args...)
 }
 
 // requireBusybox returns DefaultBusybox if it is a static binary.
