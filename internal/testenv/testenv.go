@@ -16,16 +16,35 @@ func InCI() bool {
 	return err == nil && v
 }
 
+// Outcome is what Require does with a test.
+type Outcome int
+
+const (
+	Continue Outcome = iota // the prerequisite is there
+	Skip                    // missing on a developer's machine
+	Fail                    // missing in CI
+)
+
+// Decide says what happens to a test whose prerequisite is (not) ok.
+func Decide(ok, inCI bool) Outcome {
+	switch {
+	case ok:
+		return Continue
+	case inCI:
+		return Fail
+	}
+	return Skip
+}
+
 // Require stops the test when ok is false: Skip outside CI, Fatal in CI.
 func Require(tb testing.TB, ok bool, format string, args ...any) {
 	tb.Helper()
-	if ok {
-		return
-	}
-	if InCI() {
+	switch Decide(ok, InCI()) {
+	case Fail:
 		tb.Fatalf("prerequisite missing in CI: "+format, args...)
+	case Skip:
+		tb.Skipf("prerequisite missing: "+format, args...)
 	}
-	tb.Skipf("prerequisite missing: "+format, args...)
 }
 
 // RequireNoErr is Require for a failed probe: the error is the reason.
