@@ -2,6 +2,7 @@ package kmodtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -12,84 +13,47 @@ import (
 	"github.com/kwarden/kwarden/internal/vmtest"
 )
 
-// vmEnv is built once per test binary: the guests, the kernels and a
-// module for each kernel.
-type vmEnv struct {
-	dir     string
-	guests  *Guests
-	kernels []vmtest.Kernel
-	modules map[string]string // release → .ko
-	err     error
-	what    string
-}
-
+// The workspace is built once per test binary and shared by every test.
 var (
-	envOnce sync.Once
-	env     vmEnv
+	wsOnce sync.Once
+	ws     *Workspace
+	wsErr  error
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if env.dir != "" {
-		os.RemoveAll(env.dir)
+	if ws != nil {
+		ws.Close()
 	}
 	os.Exit(code)
 }
 
-func setup(t *testing.T) *vmEnv {
+func setup(t *testing.T) *Workspace {
 	t.Helper()
-	envOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-		defer cancel()
+	wsOnce.Do(func() {
 		for _, tool := range []string{"qemu-system-x86_64", "gcc", "make"} {
 			if _, err := exec.LookPath(tool); err != nil {
-				env.err, env.what = err, "find "+tool+" (run make deps)"
+				wsErr = fmt.Errorf("find %s (run make deps): %w", tool, err)
 				return
 			}
 		}
-		root, err := RepoRoot()
-		if err != nil {
-			env.err, env.what = err, "find repository"
-			return
-		}
-		env.dir, err = os.MkdirTemp("", "kwarden-kmodtest-")
-		if err != nil {
-			env.err, env.what = err, "make temp dir"
-			return
-		}
-		env.kernels, err = vmtest.Kernels(ctx, vmtest.KernelOptions{})
-		if err != nil {
-			env.err, env.what = err, "resolve test kernels (run make deps)"
-			return
-		}
-		env.guests, err = BuildGuests(ctx, root, env.dir)
-		if err != nil {
-			env.err, env.what = err, "build guest programs"
-			return
-		}
-		env.modules = map[string]string{}
-		for _, k := range env.kernels {
-			ko, err := BuildModule(ctx, root, k, env.dir)
-			if err != nil {
-				env.err, env.what = err, "build kwarden.ko"
-				return
-			}
-			env.modules[k.Release] = ko
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		defer cancel()
+		ws, wsErr = NewWorkspace(ctx, nil)
 	})
-	testenv.RequireNoErr(t, env.err, env.what)
-	return &env
+	testenv.RequireNoErr(t, wsErr, "prepare the module's VM workspace")
+	return ws
 }
 
 // boot runs a scenario on every test kernel, each as a subtest, and hands
 // each successful result to check.
 func boot(t *testing.T, sc Scenario, check func(t *testing.T, res *vmtest.Result)) {
 	e := setup(t)
-	for _, k := range e.kernels {
+	for _, k := range e.Kernels {
 		t.Run(k.Series, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), sc.Timeout+time.Minute)
 			defer cancel()
-			res, err := Boot(ctx, k, e.modules[k.Release], e.guests, sc, e.dir, nil)
+			res, err := e.Boot(ctx, k, sc, nil)
 			if err != nil {
 				t.Fatalf("boot %s: %v", k.Release, err)
 			}

@@ -16,7 +16,7 @@ import (
 func requireVM(t *testing.T) []Kernel {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("boots qemu; skipped in -short mode")
+		skipOrFail(t, "boots qemu; not in -short mode")
 	}
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		skipOrFail(t, "need qemu (apt-get install qemu-system-x86): %v", err)

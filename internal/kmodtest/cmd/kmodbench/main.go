@@ -19,7 +19,6 @@ import (
 
 	"github.com/kwarden/kwarden/internal/kmodtest"
 	"github.com/kwarden/kwarden/internal/kmodtest/report"
-	"github.com/kwarden/kwarden/internal/vmtest"
 )
 
 func main() {
@@ -39,33 +38,17 @@ func run() error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 
-	root, err := kmodtest.RepoRoot()
+	w, err := kmodtest.NewWorkspace(ctx, strings.Split(*series, ","))
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "kwarden-kmodbench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	kernels, err := vmtest.Kernels(ctx, vmtest.KernelOptions{Series: strings.Split(*series, ",")})
-	if err != nil {
-		return fmt.Errorf("resolve kernels: %w", err)
-	}
-	guests, err := kmodtest.BuildGuests(ctx, root, dir)
-	if err != nil {
-		return err
-	}
+	defer w.Close()
 	args := append([]string{"bench", fmt.Sprintf("rounds=%d", *rounds)}, strings.Split(*counts, ",")...)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kernel\tprocesses\tmodule read+parse ms\tmodule read ms\tprocfs walk ms\twalk/module\tmodule bytes\t")
-	for _, k := range kernels {
-		ko, err := kmodtest.BuildModule(ctx, root, k, dir)
-		if err != nil {
-			return err
-		}
+	for _, k := range w.Kernels {
 		sc := kmodtest.Scenario{Args: args, MemoryMB: 3072, Timeout: 20 * time.Minute}
-		res, err := kmodtest.Boot(ctx, k, ko, guests, sc, dir, nil)
+		res, err := w.Boot(ctx, k, sc, nil)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/internal/kmodtest"
-	"github.com/kwarden/kwarden/internal/vmtest"
 )
 
 func main() {
@@ -32,32 +31,16 @@ func run() error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 
-	root, err := kmodtest.RepoRoot()
+	fmt.Printf("building kwarden.ko for the %s kernel and the guest programs...\n", *series)
+	w, err := kmodtest.NewWorkspace(ctx, []string{*series})
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "kwarden-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	kernels, err := vmtest.Kernels(ctx, vmtest.KernelOptions{Series: []string{*series}})
-	if err != nil {
-		return fmt.Errorf("resolve kernel: %w", err)
-	}
-	k := kernels[0]
-	fmt.Printf("building kwarden.ko for %s and the guest programs...\n", k.Release)
-	guests, err := kmodtest.BuildGuests(ctx, root, dir)
-	if err != nil {
-		return err
-	}
-	ko, err := kmodtest.BuildModule(ctx, root, k, dir)
-	if err != nil {
-		return err
-	}
+	defer w.Close()
+	k := w.Kernels[0]
 	fmt.Printf("booting %s under qemu (TCG)...\n", k.Vmlinuz)
 	sc := kmodtest.Scenario{Args: []string{"demo"}, MemoryMB: 1024, Timeout: 5 * time.Minute, Cgroup2: true}
-	res, err := kmodtest.Boot(ctx, k, ko, guests, sc, dir, os.Stdout)
+	res, err := w.Boot(ctx, k, sc, os.Stdout)
 	if err != nil {
 		return err
 	}
