@@ -35,7 +35,11 @@ type Process struct {
 	WriteBytes          uint64 `json:"write_bytes"`
 	CancelledWriteBytes uint64 `json:"cancelled_write_bytes"`
 
-	CgroupID         uint64   `json:"cgroup_id"`
+	CgroupID uint64 `json:"cgroup_id"`
+	// MemCgroupID is the memory controller's cgroup id: on a cgroup v1
+	// host the id in the memory hierarchy, on v2 the same as CgroupID.
+	// Only the eBPF view reports it.
+	MemCgroupID      uint64   `json:"memcg_id,omitempty"`
 	CgroupPath       string   `json:"cgroup_path"`
 	ContainerID      string   `json:"container_id"`
 	ContainerRuntime string   `json:"container_runtime"`
@@ -60,7 +64,10 @@ func (p *Process) Key() Key { return Key{PID: p.PID, StartTimeNs: p.StartTimeNs}
 // Processes is one read of every process on the machine.
 type Processes struct {
 	// TimeNs is CLOCK_BOOTTIME when the read started.
-	TimeNs    uint64    `json:"time_ns"`
+	TimeNs uint64 `json:"time_ns"`
+	// EndTimeNs is CLOCK_BOOTTIME when the read ended, where the reader
+	// knows it: with TimeNs it bounds when each record was taken.
+	EndTimeNs uint64    `json:"end_time_ns,omitempty"`
 	PageSize  uint64    `json:"page_size"`
 	Processes []Process `json:"processes"`
 }

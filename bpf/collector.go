@@ -1,0 +1,262 @@
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// DefaultBTFPath is where the running kernel publishes its BTF.
+const DefaultBTFPath = "/sys/kernel/btf/vmlinux"
+
+// maxExactCPUs is KW_MAX_CPUS in src/kwarden.bpf.c: the size of the
+// per-CPU offset table the exact RSS sum uses.
+const maxExactCPUs = 8192
+
+// Options configure Open. The zero value is the normal setup.
+type Options struct {
+	// KernelBTF is the kernel's BTF file; "" means DefaultBTFPath.
+	KernelBTF string
+	// NoExits skips the exit hook: snapshots only.
+	NoExits bool
+	// ExitPoll is how long exit records may wait in the ring buffer
+	// before the reader collects them (the programs wake the reader
+	// early only when 64 KiB are queued). 0 means 100 ms.
+	ExitPoll time.Duration
+	// Logger receives what Open decided (hook, RSS mode); nil discards.
+	Logger *slog.Logger
+}
+
+// Exit hooks, as reported by Collector.ExitHook.
+const (
+	HookTaskstatsExit = "fentry/taskstats_exit"
+	HookProcessExit   = "tp_btf/sched_process_exit"
+)
+
+// Collector owns the loaded programs, their links and the exit reader.
+// Processes may be called concurrently; ReadExit by one goroutine at a
+// time. Close releases everything and may be called more than once.
+type Collector struct {
+	coll     *ebpf.Collection
+	iterProg *ebpf.Program
+	iter     *link.Iter
+	exitProg *ebpf.Program
+	exitLink link.Link
+	exitsMap *ebpf.Map
+	lost     *ebpf.Variable
+	ring     *ringbuf.Reader
+
+	hook     string
+	rssExact bool
+	pageSize uint64
+	poll     time.Duration
+
+	bufs  sync.Pool
+	exits exitState
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open loads and attaches the programs. On failure nothing stays loaded
+// and the error wraps ErrNoBTF, ErrPermission or ErrUnsupported where
+// one of those is the cause.
+func Open(opts Options) (*Collector, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	kernelTypes, err := loadKernelBTF(opts.KernelBTF)
+	if err != nil {
+		return nil, err
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, classify("raise memlock limit", err)
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, fmt.Errorf("count possible CPUs: %w", err)
+	}
+	c := &Collector{pageSize: uint64(os.Getpagesize()), poll: opts.ExitPoll}
+	if c.poll <= 0 {
+		c.poll = 100 * time.Millisecond
+	}
+	// Exact RSS first; without CAP_PERFMON the verifier refuses its
+	// pointer arithmetic, and the folded counters are the fallback. The
+	// exit hook is fentry where the kernel lets us trace taskstats_exit,
+	// else the sched_process_exit tracepoint.
+	hooks := []string{HookTaskstatsExit, HookProcessExit}
+	if opts.NoExits {
+		hooks = []string{""}
+	}
+	var errs []error
+	ok := false
+	variants := []bool{true, false}
+	if cpus > maxExactCPUs {
+		variants = variants[1:]
+	}
+	for _, exact := range variants {
+		for _, hook := range hooks {
+			err := c.load(kernelTypes, uint32(cpus), exact, hook)
+			if err == nil {
+				if err = c.attach(); err == nil {
+					ok = true
+					break
+				}
+				c.release()
+			}
+			log.Debug("ebpf variant failed", "exact_rss", exact, "hook", hook, "err", err)
+			errs = append(errs, err)
+		}
+		if ok {
+			break
+		}
+	}
+	if !ok {
+		// Every variant failed. The last one needs the least (no exact
+		// RSS, the plainest hook), so its error names the real obstacle:
+		// the first may only say that this kernel cannot trace
+		// taskstats_exit (EPERM without ftrace).
+		return nil, errs[len(errs)-1]
+	}
+	log.Info("ebpf view ready", "exit_hook", c.hook, "rss_exact", c.rssExact, "cpus", cpus)
+	return c, nil
+}
+
+func loadKernelBTF(path string) (*btf.Spec, error) {
+	if path == "" {
+		path = DefaultBTFPath
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrNoBTF)
+	}
+	if err != nil {
+		return nil, classify("open kernel BTF", err)
+	}
+	defer f.Close()
+	spec, err := btf.LoadSpecFromReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w: %w", path, ErrNoBTF, err)
+	}
+	return spec, nil
+}
+
+// load creates the maps and the programs for one variant; hook "" loads
+// no exit program. On error it leaves nothing behind.
+func (c *Collector) load(kernelTypes *btf.Spec, cpus uint32, exact bool, hook string) error {
+	spec, err := loadKwarden()
+	if err != nil {
+		return fmt.Errorf("read embedded eBPF object: %w", err)
+	}
+	if err := spec.Variables[kwardenVarNrCpuIds].Set(cpus); err != nil {
+		return fmt.Errorf("set nr_cpu_ids: %w", err)
+	}
+	if err := spec.Variables[kwardenVarExactRss].Set(exact); err != nil {
+		return fmt.Errorf("set exact_rss: %w", err)
+	}
+	// Only the chosen exit program is loaded: the other one may name a
+	// function this kernel cannot trace.
+	exitName := map[string]string{HookTaskstatsExit: kwardenProgKwExitFentry, HookProcessExit: kwardenProgKwExitTp}[hook]
+	for _, name := range []string{kwardenProgKwExitFentry, kwardenProgKwExitTp} {
+		if name != exitName {
+			delete(spec.Programs, name)
+		}
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
+		Programs: ebpf.ProgramOptions{KernelTypes: kernelTypes},
+	})
+	if err != nil {
+		action := "load task iterator"
+		if hook != "" {
+			action = "load task iterator and exit hook " + hook
+		}
+		return classify(action, err)
+	}
+	c.coll = coll
+	c.iterProg = coll.Programs[kwardenProgKwIter]
+	c.exitProg = coll.Programs[exitName]
+	c.exitsMap = coll.Maps[kwardenMapExits]
+	c.lost = coll.Variables[kwardenVarExitsLost]
+	c.hook, c.rssExact = hook, exact
+	return nil
+}
+
+// attach links the iterator and the exit hook and opens the ring reader.
+func (c *Collector) attach() error {
+	it, err := link.AttachIter(link.IterOptions{Program: c.iterProg})
+	if err != nil {
+		return classify("attach task iterator", err)
+	}
+	c.iter = it
+	if c.exitProg == nil {
+		return nil
+	}
+	if c.exitLink, err = link.AttachTracing(link.TracingOptions{Program: c.exitProg}); err != nil {
+		return classify("attach exit hook "+c.hook, err)
+	}
+	if c.ring, err = ringbuf.NewReader(c.exitsMap); err != nil {
+		return classify("open exit ring buffer", err)
+	}
+	return nil
+}
+
+// ExitHook names the attached exit hook; "" when Options.NoExits.
+func (c *Collector) ExitHook() string { return c.hook }
+
+// RSSExact reports whether RSS includes the per-CPU parts of the
+// counters (kernels since 6.2), as /proc/<pid>/status does. Without it
+// (no CAP_PERFMON) each RSS counter may lag by RSSSlackBytes.
+func (c *Collector) RSSExact() bool { return c.rssExact }
+
+// RSSSlackBytes is the most an RSS counter of this view may differ from
+// the exact value: 0 when exact, else the per-CPU batch of every CPU
+// (percpu_counter_batch = max(32, 2·CPUs) pages, lib/percpu_counter.c).
+func (c *Collector) RSSSlackBytes() uint64 {
+	if c.rssExact {
+		return 0
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil || cpus < 1 {
+		cpus = 1
+	}
+	batch := max(32, 2*cpus)
+	return uint64(batch*cpus) * c.pageSize
+}
+
+// Close detaches and unloads everything. It is safe to call twice and
+// interrupts a blocked ReadExit.
+func (c *Collector) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.release() })
+	return c.closeErr
+}
+
+// release closes what is open, in reverse order of acquisition.
+func (c *Collector) release() error {
+	var errs []error
+	if c.ring != nil {
+		errs = append(errs, c.ring.Close())
+	}
+	if c.exitLink != nil {
+		errs = append(errs, c.exitLink.Close())
+	}
+	if c.iter != nil {
+		errs = append(errs, c.iter.Close())
+	}
+	if c.coll != nil {
+		c.coll.Close()
+	}
+	c.ring, c.exitLink, c.iter, c.coll = nil, nil, nil, nil
+	c.iterProg, c.exitProg, c.exitsMap, c.lost = nil, nil, nil, nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,82 @@
+package bpf
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The test binary doubles as the children the tests need; the mode is
+// chosen by an environment variable, so no other program is involved.
+const childEnv = "KWARDEN_BPF_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(childEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "alloc":
+		childAlloc()
+	case "burn":
+		childBurn()
+	case "open":
+		childOpen()
+	default:
+		fmt.Fprintln(os.Stderr, "unknown child mode", os.Getenv(childEnv))
+		os.Exit(2)
+	}
+}
+
+// childAlloc touches 256 MiB, says "ready" and waits for stdin to close.
+func childAlloc() {
+	b := make([]byte, 256<<20)
+	for i := 0; i < len(b); i += os.Getpagesize() {
+		b[i] = 1
+	}
+	fmt.Println("ready")
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	runtime.KeepAlive(b)
+	os.Exit(0)
+}
+
+// childBurn spins on two threads for the given milliseconds, prints its
+// own CPU time (all threads, up to date for the calling thread) and
+// exits with code 7.
+func childBurn() {
+	ms, _ := strconv.Atoi(os.Getenv("BURN_MS"))
+	done := make(chan struct{})
+	for range 2 {
+		go func() {
+			runtime.LockOSThread()
+			end := time.Now().Add(time.Duration(ms) * time.Millisecond)
+			for time.Now().Before(end) {
+			}
+			done <- struct{}{}
+		}()
+	}
+	<-done
+	<-done
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts)
+	fmt.Println(ts.Nano())
+	os.Exit(7)
+}
+
+// childOpen tries Open (run without privileges) and prints the outcome.
+func childOpen() {
+	c, err := Open(Options{})
+	if err == nil {
+		c.Close()
+		fmt.Println("opened")
+		os.Exit(0)
+	}
+	fmt.Printf("permission=%v unsupported=%v nobtf=%v err=%v\n",
+		errors.Is(err, ErrPermission), errors.Is(err, ErrUnsupported), errors.Is(err, ErrNoBTF), err)
+	os.Exit(0)
+}

@@ -1,0 +1,108 @@
+package bpf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kwarden/kwarden/internal/snapshot"
+)
+
+// boottimeNs reads CLOCK_BOOTTIME, the clock of the kernel's start times.
+func boottimeNs() uint64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0
+	}
+	return uint64(ts.Nano())
+}
+
+// Processes takes a snapshot of every process through the task iterator.
+func (c *Collector) Processes(ctx context.Context) (*snapshot.Processes, error) {
+	out := &snapshot.Processes{}
+	if err := c.ProcessesInto(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ProcessesInto is Processes reusing out's slice. TimeNs and EndTimeNs
+// bracket the read. Safe for concurrent use: every call runs its own
+// instance of the iterator.
+func (c *Collector) ProcessesInto(ctx context.Context, out *snapshot.Processes) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if c.iter == nil {
+		return errors.New("read eBPF snapshot: collector is closed")
+	}
+	bp, _ := c.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 1<<20)
+		bp = &b
+	}
+	defer c.bufs.Put(bp)
+
+	out.TimeNs = boottimeNs()
+	rd, err := c.iter.Open()
+	if err != nil {
+		return classify("open task iterator", err)
+	}
+	buf, err := readAll(ctx, rd, (*bp)[:0])
+	rd.Close()
+	*bp = buf
+	if err != nil {
+		return fmt.Errorf("read task iterator: %w", err)
+	}
+	out.EndTimeNs = boottimeNs()
+	out.PageSize = c.pageSize
+	return decodeSnapshot(buf, c.pageSize, out)
+}
+
+// readAll reads to EOF into buf, growing it. The iterator hands out at
+// most its 8-page seq buffer per read(2); ctx is checked between reads.
+func readAll(ctx context.Context, r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if err := ctx.Err(); err != nil {
+			return buf, err
+		}
+	}
+}
+
+// decodeSnapshot turns the iterator's output into out.Processes. A
+// truncated or corrupt stream is an error, never a partial snapshot.
+func decodeSnapshot(b []byte, pageSize uint64, out *snapshot.Processes) error {
+	if len(b)%recordSize != 0 {
+		return fmt.Errorf("decode eBPF snapshot: %w: %d bytes is not a whole number of %d-byte records",
+			ErrMalformed, len(b), recordSize)
+	}
+	n := len(b) / recordSize
+	if cap(out.Processes) < n {
+		out.Processes = make([]snapshot.Process, n)
+	}
+	out.Processes = out.Processes[:n]
+	for i := range n {
+		r, err := decodeRecord(b[i*recordSize:(i+1)*recordSize], pageSize, &out.Processes[i])
+		if err != nil {
+			return fmt.Errorf("decode eBPF snapshot record %d: %w", i, err)
+		}
+		if r.kind != kindSnapshot {
+			return fmt.Errorf("decode eBPF snapshot record %d: %w: kind %d in a snapshot", i, ErrMalformed, r.kind)
+		}
+	}
+	return nil
+}

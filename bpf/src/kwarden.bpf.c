@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kwarden's eBPF view: the same per-process figures as the kwarden module
+ * (kmod/figures.c), gathered from a different path.
+ *
+ *  - kw_iter (iter/task): one struct kw_proc per thread group, written
+ *    with bpf_seq_write when user space reads the iterator.
+ *  - kw_exit_fentry (fentry/taskstats_exit) or, where that function cannot
+ *    be traced, kw_exit_tp (tp_btf/sched_process_exit): the final figures
+ *    of a process when its last thread exits, into the ring buffer.
+ *
+ * Every read of kernel memory goes through CO-RE (BPF_CORE_READ or
+ * bpf_core_field_offset), so one object runs on 6.1, 6.12 and 6.18.
+ *
+ * Locking: both program types run inside an RCU read-side section
+ * (bpf_iter_run_prog and the trampoline take it), which is what makes the
+ * thread-list walk below as safe as the module's for_each_thread(): the
+ * list is RCU-protected and task_structs are RCU-freed. The reads are not
+ * an atomic snapshot of a group, exactly as in the module.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "kwarden.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Emit BTF for bpf2go -type kw_proc. */
+const struct kw_proc *kw_proc_type __attribute__((unused));
+
+/*
+ * Set by the loader. nr_cpu_ids bounds the per-CPU RSS sum; exact_rss
+ * selects it at all (it needs CAP_PERFMON for the pointer arithmetic
+ * below; without it the verifier would reject the program, and the loader
+ * retries with exact_rss = false, which the verifier then prunes).
+ */
+const volatile __u32 nr_cpu_ids = 1;
+const volatile bool exact_rss;
+
+/* Lost exit records: the ring buffer was full. Read by user space. */
+__u64 exits_lost;
+
+/* Task state bits, unchanged from 6.1 to 6.18 (include/linux/sched.h). */
+#define KW_TASK_UNINTERRUPTIBLE	0x0002
+#define KW_TASK_REPORT		0x007f
+#define KW_TASK_NOLOAD		0x0400
+#define KW_TASK_RTLOCK_WAIT	0x1000
+#define KW_TASK_FROZEN		0x8000
+#define KW_TASK_IDLE		(KW_TASK_UNINTERRUPTIBLE | KW_TASK_NOLOAD)
+#define KW_TASK_REPORT_IDLE	(KW_TASK_REPORT + 1)
+#define KW_PF_KTHREAD		0x00200000
+
+/* MM counter indices: MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES (anonymous enum). */
+#define KW_MM_FILEPAGES		0
+#define KW_MM_ANONPAGES		1
+#define KW_MM_SHMEMPAGES	3
+#define KW_NR_MM_COUNTERS	4
+
+#define KW_MAX_CPUS		8192	/* a power of two: indices are masked */
+#define KW_MAX_THREADS		(1u << 20)
+
+/* The mm counters before 6.2: one atomic per counter. */
+struct mm_rss_stat___old {
+	atomic_long_t count[KW_NR_MM_COUNTERS];
+};
+
+struct mm_struct___old {
+	struct mm_rss_stat___old rss_stat;
+};
+
+/* Since 6.2: a percpu_counter per counter. */
+struct percpu_counter___new {
+	s64 count;
+	s32 *counters;
+};
+
+struct mm_struct___new {
+	struct percpu_counter___new rss_stat[KW_NR_MM_COUNTERS];
+};
+
+/*
+ * The per-CPU offsets of this machine (__per_cpu_offset[]), learnt from a
+ * per-CPU array map: bpf_map_lookup_percpu_elem(map, 0, cpu) is the
+ * array's per-CPU base plus the CPU's offset. They never change while the
+ * kernel runs, so the first reader fills pcpu_off[] and sets pcpu_ready;
+ * concurrent first readers write the same values.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu_probe SEC(".maps");
+
+__u64 pcpu_off[KW_MAX_CPUS];
+__u32 pcpu_ready;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} exits SEC(".maps");
+
+/* Wake the reader only once this much is queued; it also polls. */
+const volatile __u64 wakeup_bytes = 64 << 10;
+
+/*
+ * A verifier-tracked pointer as a plain number. Reading the stack slot
+ * that holds it through bpf_probe_read_kernel() is the only way to do
+ * arithmetic on a map value's address; it is a pointer leak, allowed with
+ * CAP_PERFMON.
+ */
+static __always_inline __u64 kw_addr(const void *p)
+{
+	volatile const void *slot = p;
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (const void *)&slot);
+	return v;
+}
+
+static long kw_learn_cpu(__u32 cpu, void *ctx)
+{
+	__u64 base = *(__u64 *)ctx;
+	__u32 zero = 0;
+	void *e;
+
+	e = bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, cpu);
+	if (!e)
+		return 1;
+	/* The loader enables exact_rss only for nr_cpu_ids <= KW_MAX_CPUS. */
+	pcpu_off[cpu & (KW_MAX_CPUS - 1)] = kw_addr(e) - base;
+	return 0;
+}
+
+static __always_inline bool kw_pcpu_offsets(void)
+{
+	struct bpf_array *arr;
+	__u64 base = 0;
+
+	if (pcpu_ready)
+		return true;
+	arr = (void *)kw_addr(&pcpu_probe);
+	if (bpf_core_read(&base, sizeof(base), &arr->pptrs[0]) || !base)
+		return false;
+	if (bpf_loop(nr_cpu_ids, kw_learn_cpu, &base, 0) != nr_cpu_ids)
+		return false;
+	pcpu_ready = 1;
+	return true;
+}
+
+struct kw_rss_sum {
+	__u64 counters[KW_RSS_N];	/* s32 __percpu * of each counter */
+	__s64 sum[KW_RSS_N];
+};
+
+static long kw_sum_cpu(__u32 cpu, void *ctx)
+{
+	struct kw_rss_sum *s = ctx;
+	__u64 off;
+	int i;
+
+	off = pcpu_off[cpu & (KW_MAX_CPUS - 1)];
+	for (i = 0; i < KW_RSS_N; i++) {
+		s32 v = 0;
+
+		bpf_probe_read_kernel(&v, sizeof(v), (void *)(s->counters[i] + off));
+		s->sum[i] += v;
+	}
+	return 0;
+}
+
+/*
+ * RSS in pages, as /proc/<pid>/status and the module report it: since
+ * 6.2 the folded count plus every CPU's unfolded part
+ * (percpu_counter_sum_positive); before, the single atomic.
+ */
+static __always_inline void kw_rss(struct kw_proc *r, struct mm_struct *mm)
+{
+	static const int idx[KW_RSS_N] = {
+		[KW_RSS_ANON] = KW_MM_ANONPAGES,
+		[KW_RSS_FILE] = KW_MM_FILEPAGES,
+		[KW_RSS_SHMEM] = KW_MM_SHMEMPAGES,
+	};
+	int i;
+
+	if (bpf_core_type_exists(struct mm_rss_stat___old)) {
+		struct mm_struct___old *old = (void *)mm;
+
+		r->rss_pages[KW_RSS_ANON] = BPF_CORE_READ(old, rss_stat.count[KW_MM_ANONPAGES].counter);
+		r->rss_pages[KW_RSS_FILE] = BPF_CORE_READ(old, rss_stat.count[KW_MM_FILEPAGES].counter);
+		r->rss_pages[KW_RSS_SHMEM] = BPF_CORE_READ(old, rss_stat.count[KW_MM_SHMEMPAGES].counter);
+		r->flags |= KW_F_RSS_EXACT;	/* nothing per-CPU to miss */
+		return;
+	}
+
+	/*
+	 * Indexing a local flavour's array with a variable would scale by the
+	 * local struct size; take the kernel's offset and element size.
+	 */
+	__u64 base = (__u64)mm + bpf_core_field_offset(struct mm_struct___new, rss_stat);
+	__u64 esz = bpf_core_type_size(struct percpu_counter___new);
+	struct kw_rss_sum s = {};
+
+	for (i = 0; i < KW_RSS_N; i++) {
+		struct percpu_counter___new *pc = (void *)(base + idx[i] * esz);
+
+		s.sum[i] = BPF_CORE_READ(pc, count);
+		s.counters[i] = (__u64)BPF_CORE_READ(pc, counters);
+	}
+	if (exact_rss && kw_pcpu_offsets() &&
+	    bpf_loop(nr_cpu_ids, kw_sum_cpu, &s, 0) == nr_cpu_ids)
+		r->flags |= KW_F_RSS_EXACT;
+	for (i = 0; i < KW_RSS_N; i++)
+		r->rss_pages[i] = s.sum[i] > 0 ? s.sum[i] : 0;
+}
+
+static __always_inline void kw_add_io(__u64 *io, const struct task_io_accounting *ioac)
+{
+	io[KW_IO_RCHAR] += BPF_CORE_READ(ioac, rchar);
+	io[KW_IO_WCHAR] += BPF_CORE_READ(ioac, wchar);
+	io[KW_IO_SYSCR] += BPF_CORE_READ(ioac, syscr);
+	io[KW_IO_SYSCW] += BPF_CORE_READ(ioac, syscw);
+	io[KW_IO_READ_BYTES] += BPF_CORE_READ(ioac, read_bytes);
+	io[KW_IO_WRITE_BYTES] += BPF_CORE_READ(ioac, write_bytes);
+	io[KW_IO_CANCELLED] += BPF_CORE_READ(ioac, cancelled_write_bytes);
+}
+
+/* The thread-list walk's state, kept on the caller's stack for bpf_loop. */
+struct kw_walk {
+	__u64 head;	/* &signal->thread_head */
+	__u64 node;	/* current list_head, a task's thread_node */
+	__u64 node_off;	/* offsetof(struct task_struct, thread_node) */
+	__u64 cpu_ns, user_ns, system_ns;
+	__u64 io[KW_IO_N];
+	__u32 seen;
+	bool done;
+};
+
+static long kw_walk_thread(__u32 i, void *ctx)
+{
+	struct kw_walk *w = ctx;
+	struct task_struct *t;
+	__u64 next = 0;
+
+	if (!w->node || w->node == w->head) {
+		w->done = true;
+		return 1;
+	}
+	t = (void *)(w->node - w->node_off);
+	w->cpu_ns += BPF_CORE_READ(t, se.sum_exec_runtime);
+	w->user_ns += BPF_CORE_READ(t, utime);
+	w->system_ns += BPF_CORE_READ(t, stime);
+	kw_add_io(w->io, &t->ioac);
+	w->seen++;
+	bpf_probe_read_kernel(&next, sizeof(next), (void *)w->node);
+	w->node = next;
+	return 0;
+}
+
+static __always_inline char kw_state(struct task_struct *t)
+{
+	unsigned int st = BPF_CORE_READ(t, __state);
+	unsigned int rep = (st | BPF_CORE_READ(t, exit_state)) & KW_TASK_REPORT;
+	int idx = 0;
+
+	if ((st & KW_TASK_IDLE) == KW_TASK_IDLE)
+		rep = KW_TASK_REPORT_IDLE;
+	if ((st & KW_TASK_RTLOCK_WAIT) || (st & KW_TASK_FROZEN))
+		rep = KW_TASK_UNINTERRUPTIBLE;
+	/* fls(): the highest set bit, 1-based; 0 for TASK_RUNNING. */
+	while (rep && idx < 9) {
+		rep >>= 1;
+		idx++;
+	}
+	return "RSDTtXZPI"[idx < 9 ? idx : 0];
+}
+
+/*
+ * kw_gather - the figures of the thread group led by @leader, as
+ * kw_gather() in the module computes them. @mmtask supplies the mm (the
+ * leader's may already be gone when a non-leader thread exits last).
+ */
+static __always_inline void kw_gather(struct kw_proc *r, struct task_struct *leader,
+				      struct task_struct *mmtask)
+{
+	struct signal_struct *sig = BPF_CORE_READ(leader, signal);
+	const struct cred *cred = BPF_CORE_READ(leader, real_cred);
+	struct kw_walk w = {};
+	struct mm_struct *mm;
+	__u64 first = 0;
+
+	r->magic = KW_MAGIC;
+	r->version = KW_VERSION;
+	r->tgid = BPF_CORE_READ(leader, tgid);
+	r->ppid = BPF_CORE_READ(leader, real_parent, tgid);
+	r->uid = BPF_CORE_READ(cred, uid.val);
+	r->euid = BPF_CORE_READ(cred, euid.val);
+	r->state = kw_state(leader);
+	if (BPF_CORE_READ(leader, flags) & KW_PF_KTHREAD)
+		r->flags |= KW_F_KTHREAD;
+	r->start_ns = BPF_CORE_READ(leader, start_boottime);
+	BPF_CORE_READ_STR_INTO(&r->comm, leader, comm);
+
+	r->nr_threads = BPF_CORE_READ(sig, nr_threads);
+	r->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime);
+	r->user_ns = BPF_CORE_READ(sig, utime);
+	r->system_ns = BPF_CORE_READ(sig, stime);
+	kw_add_io(r->io, &sig->ioac);
+
+	w.head = (__u64)sig + bpf_core_field_offset(struct signal_struct, thread_head);
+	w.node_off = bpf_core_field_offset(struct task_struct, thread_node);
+	bpf_probe_read_kernel(&first, sizeof(first), (void *)w.head);
+	w.node = first;
+	bpf_loop(KW_MAX_THREADS, kw_walk_thread, &w, 0);
+	if (!w.done)
+		r->flags |= KW_F_THREADS_PARTIAL;
+	r->threads_seen = w.seen;
+	r->cpu_ns += w.cpu_ns;
+	r->user_ns += w.user_ns;
+	r->system_ns += w.system_ns;
+	for (int i = 0; i < KW_IO_N; i++)
+		r->io[i] += w.io[i];
+
+	r->cgroup_id = BPF_CORE_READ(leader, cgroups, dfl_cgrp, kn, id);
+	int memid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+
+	if (memid >= 0 && memid < CGROUP_SUBSYS_COUNT) {
+		struct cgroup_subsys_state *css = BPF_CORE_READ(leader, cgroups, subsys[memid]);
+
+		if (css)
+			r->memcg_id = BPF_CORE_READ(css, cgroup, kn, id);
+	}
+
+	/* A kernel thread may be borrowing an mm (kthread_use_mm()). */
+	mm = BPF_CORE_READ(mmtask, mm);
+	if (mm && !(r->flags & KW_F_KTHREAD)) {
+		r->flags |= KW_F_HAS_MM;
+		r->vsz_pages = BPF_CORE_READ(mm, total_vm);
+		kw_rss(r, mm);
+	}
+}
+
+SEC("iter/task")
+int kw_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct kw_proc r = {};
+
+	/* One record per thread group: its leader stands for it. */
+	if (!t || BPF_CORE_READ(t, pid) != BPF_CORE_READ(t, tgid))
+		return 0;
+	r.kind = KW_KIND_SNAPSHOT;
+	kw_gather(&r, t, t);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+static __always_inline void kw_emit_exit(struct task_struct *t)
+{
+	struct kw_proc *r;
+	__u64 queued;
+
+	r = bpf_ringbuf_reserve(&exits, sizeof(*r), 0);
+	if (!r) {
+		__sync_fetch_and_add(&exits_lost, 1);
+		return;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->kind = KW_KIND_EXIT;
+	r->flags = KW_F_GROUP_DEAD;
+	kw_gather(r, BPF_CORE_READ(t, group_leader), t);
+	r->exit_ns = bpf_ktime_get_boot_ns();
+	r->exit_code = BPF_CORE_READ(t, exit_code);
+	/*
+	 * A wakeup per exit would put the reader on a CPU for every exit of a
+	 * fork-heavy workload; batch instead, the reader polls meanwhile.
+	 */
+	queued = bpf_ringbuf_query(&exits, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(r, queued >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/*
+ * do_exit() calls taskstats_exit() right after it decided group_dead and
+ * before exit_mm(), so the mm (RSS) is still there on every kernel.
+ */
+SEC("fentry/taskstats_exit")
+int BPF_PROG(kw_exit_fentry, struct task_struct *t, int group_dead)
+{
+	if (group_dead)
+		kw_emit_exit(t);
+	return 0;
+}
+
+/*
+ * Fallback where taskstats_exit cannot be traced. signal->live was
+ * decremented by do_exit() before this tracepoint; two threads exiting
+ * at once may both see 0, so user space keeps the later of two records
+ * with the same identity. On 6.1 and 6.12 the tracepoint follows
+ * exit_mm(): no RSS.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kw_exit_tp, struct task_struct *t)
+{
+	if (BPF_CORE_READ(t, signal, live.counter) == 0)
+		kw_emit_exit(t);
+	return 0;
+}
