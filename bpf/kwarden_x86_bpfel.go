@@ -38,6 +38,8 @@ type kwardenKwProc struct {
 	ExitCode    int32
 	State       uint8
 	Pad         [3]uint8
+	Running     uint32
+	Reserved    uint32
 	Comm        [16]int8
 }
 

@@ -59,6 +59,7 @@ var (
 	offExitNs      = int(unsafe.Offsetof(rec.ExitNs))
 	offExitCode    = int(unsafe.Offsetof(rec.ExitCode))
 	offState       = int(unsafe.Offsetof(rec.State))
+	offRunning     = int(unsafe.Offsetof(rec.Running))
 	offComm        = int(unsafe.Offsetof(rec.Comm))
 	commLen        = len(rec.Comm)
 )
@@ -117,6 +118,7 @@ func decodeRecord(b []byte, pageSize uint64, p *snapshot.Process) (record, error
 		KThread:             r.flags&flagKThread != 0,
 		StartTimeNs:         le.Uint64(b[offStart:]),
 		Threads:             le.Uint32(b[offNrThreads:]),
+		Running:             le.Uint32(b[offRunning:]),
 		CPUNs:               le.Uint64(b[offCPU:]),
 		UserNs:              le.Uint64(b[offUser:]),
 		SystemNs:            le.Uint64(b[offSystem:]),

@@ -90,6 +90,13 @@ void kw_gather(struct task_struct *task, struct kw_figures *f)
 	f->system_ns = READ_ONCE(sig->stime);
 	kw_add_ioac(f, &sig->ioac);
 	for_each_thread(task, t) {
+		/*
+		 * On a CPU or queued for one. A thread that ran since its
+		 * last tick shows no new CPU time yet; this tells readers
+		 * that comparing two reads it may still have done work.
+		 */
+		if (task_is_running(t))
+			f->running++;
 		f->cpu_ns += READ_ONCE(t->se.sum_exec_runtime);
 		f->user_ns += READ_ONCE(t->utime);
 		f->system_ns += READ_ONCE(t->stime);

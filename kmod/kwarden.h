@@ -44,6 +44,7 @@ struct kw_figures {
 	char state;
 	bool kthread;
 	unsigned int threads;
+	unsigned int running;	/* threads in TASK_RUNNING */
 	u64 start_time_ns;
 	u64 cpu_ns;
 	u64 user_ns;

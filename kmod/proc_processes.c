@@ -237,6 +237,7 @@ static void kw_show_task(struct seq_file *m, struct kw_procs_state *st,
 	seq_puts(m, f.kthread ? "\",\"kthread\":true" : "\",\"kthread\":false");
 	kw_put_u64(m, ",\"start_time_ns\":", f.start_time_ns);
 	kw_put_u64(m, ",\"threads\":", f.threads);
+	kw_put_u64(m, ",\"running\":", f.running);
 	kw_put_u64(m, ",\"cpu_ns\":", f.cpu_ns);
 	kw_put_u64(m, ",\"user_ns\":", f.user_ns);
 	kw_put_u64(m, ",\"system_ns\":", f.system_ns);

@@ -234,6 +234,7 @@ struct kw_walk {
 	__u64 cpu_ns, user_ns, system_ns;
 	__u64 io[KW_IO_N];
 	__u32 seen;
+	__u32 running;
 	bool done;
 };
 
@@ -248,6 +249,8 @@ static long kw_walk_thread(__u32 i, void *ctx)
 		return 1;
 	}
 	t = (void *)(w->node - w->node_off);
+	if (BPF_CORE_READ(t, __state) == 0)	/* TASK_RUNNING */
+		w->running++;
 	w->cpu_ns += BPF_CORE_READ(t, se.sum_exec_runtime);
 	w->user_ns += BPF_CORE_READ(t, utime);
 	w->system_ns += BPF_CORE_READ(t, stime);
@@ -316,6 +319,7 @@ static __always_inline void kw_gather(struct kw_proc *r, struct task_struct *lea
 	if (!w.done)
 		r->flags |= KW_F_THREADS_PARTIAL;
 	r->threads_seen = w.seen;
+	r->running = w.running;
 	r->cpu_ns += w.cpu_ns;
 	r->user_ns += w.user_ns;
 	r->system_ns += w.system_ns;

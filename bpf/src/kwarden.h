@@ -71,6 +71,8 @@ struct kw_proc {
 	__s32 exit_code;	/* exit: wait status, as task->exit_code */
 	__u8 state;		/* 'R', 'S', ... as /proc prints it */
 	__u8 pad[3];
+	__u32 running;		/* threads in TASK_RUNNING */
+	__u32 reserved;
 	char comm[16];
 };
 

@@ -25,7 +25,7 @@ func syntheticProcesses(n int) []byte {
 			cg = "/system.slice/docker-" + ctr + ".scope"
 		}
 		fmt.Fprintf(&b, "\n"+`{"pid":%d,"ppid":1,"uid":1000,"euid":1000,"comm":"worker-%d","state":"S","kthread":false,`+
-			`"start_time_ns":%d,"threads":4,"cpu_ns":%d,"user_ns":%d,"system_ns":%d,"vsz_bytes":%d,`+
+			`"start_time_ns":%d,"threads":4,"running":1,"cpu_ns":%d,"user_ns":%d,"system_ns":%d,"vsz_bytes":%d,`+
 			`"rss_anon_bytes":%d,"rss_file_bytes":%d,"rss_shmem_bytes":0,"rchar":%d,"wchar":%d,"syscr":%d,"syscw":%d,`+
 			`"read_bytes":0,"write_bytes":%d,"cancelled_write_bytes":0,"cgroup_id":%d,"cgroup_path":%q,`+
 			`"container_id":%q,"container_runtime":%q,"cmdline":["/usr/bin/worker","--id=%d","--config=/etc/worker.conf"],"cmdline_truncated":false}`,

@@ -142,6 +142,7 @@ const (
 	fKThread
 	fStart
 	fThreads
+	fRunning
 	fCPU
 	fUser
 	fSystem
@@ -167,7 +168,7 @@ const (
 
 var fieldNames = [numFields]string{
 	"pid", "ppid", "uid", "euid", "comm", "state", "kthread", "start_time_ns",
-	"threads", "cpu_ns", "user_ns", "system_ns", "vsz_bytes", "rss_anon_bytes",
+	"threads", "running", "cpu_ns", "user_ns", "system_ns", "vsz_bytes", "rss_anon_bytes",
 	"rss_file_bytes", "rss_shmem_bytes", "rchar", "wchar", "syscr", "syscw",
 	"read_bytes", "write_bytes", "cancelled_write_bytes", "cgroup_id",
 	"cgroup_path", "container_id", "container_runtime", "cmdline", "cmdline_truncated",
@@ -268,6 +269,8 @@ func setField(l *lexer, p *snapshot.Process, field int, intern map[string]string
 		p.StartTimeNs, err = l.uint()
 	case fThreads:
 		p.Threads, err = uint32Field(l)
+	case fRunning:
+		p.Running, err = uint32Field(l)
 	case fCPU:
 		p.CPUNs, err = l.uint()
 	case fUser:

@@ -1,6 +1,7 @@
 package kmodfmt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -159,5 +160,25 @@ func TestParseProcessesIntoReuses(t *testing.T) {
 	}
 	if err := ParseProcessesInto(&dst, data[:40]); err == nil {
 		t.Fatal("truncated input accepted")
+	}
+}
+
+// running was added within schema 1: the fixture's first record has it,
+// and a record without it still parses (readers of older modules).
+func TestRunningField(t *testing.T) {
+	b, err := os.ReadFile("testdata/processes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := ParseProcesses(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.Processes[0].Running != 1 || ps.Processes[1].Running != 0 {
+		t.Errorf("running = %d, %d; want 1, 0", ps.Processes[0].Running, ps.Processes[1].Running)
+	}
+	old := bytes.Replace(b, []byte(`"running":1,`), nil, 1)
+	if ps, err = ParseProcesses(old); err != nil || ps.Processes[0].Running != 0 {
+		t.Errorf("record without running: %v", err)
 	}
 }

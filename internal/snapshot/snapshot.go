@@ -15,6 +15,9 @@ type Process struct {
 	// not.
 	StartTimeNs uint64 `json:"start_time_ns"`
 	Threads     uint32 `json:"threads"`
+	// Running counts threads on a CPU or queued for one (state R) at the
+	// read. The procfs walker leaves it 0.
+	Running uint32 `json:"running"`
 
 	// CPUNs is scheduler runtime summed over all threads, including
 	// threads that already exited. UserNs and SystemNs are tick-sampled.
