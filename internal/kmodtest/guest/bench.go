@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kwarden/kwarden/bpf"
 	"github.com/kwarden/kwarden/internal/kmodfmt"
 	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/procfs"
@@ -38,7 +39,11 @@ func bench(ctx context.Context, args []string) error {
 	}
 	reader := &kmodfmt.Reader{}
 	walker := &procfs.Walker{}
-	var modSnap, walkSnap snapshot.Processes
+	col, colErr := bpf.Open(bpf.Options{NoExits: true})
+	if colErr == nil {
+		defer col.Close()
+	}
+	var modSnap, walkSnap, bpfSnap snapshot.Processes
 	for _, target := range targets {
 		ps, err := reader.Processes(ctx)
 		if err != nil {
@@ -51,7 +56,7 @@ func bench(ctx context.Context, args []string) error {
 		}
 		settle()
 		rep := &report.Bench{Rounds: rounds}
-		var mod, raw, walk []time.Duration
+		var mod, raw, walk, ebpf []time.Duration
 		for r := 0; r < rounds; r++ {
 			t0 := time.Now()
 			b, err := readRaw("processes", 1<<20)
@@ -68,6 +73,17 @@ func bench(ctx context.Context, args []string) error {
 			mod = append(mod, time.Since(t0))
 			rep.Processes = len(modSnap.Processes)
 
+			if colErr == nil {
+				t0 = time.Now()
+				if err := col.ProcessesInto(ctx, &bpfSnap); err != nil {
+					return err
+				}
+				ebpf = append(ebpf, time.Since(t0))
+				if len(bpfSnap.Processes) < len(modSnap.Processes)*9/10 {
+					return fmt.Errorf("eBPF saw %d processes, module %d", len(bpfSnap.Processes), len(modSnap.Processes))
+				}
+			}
+
 			t0 = time.Now()
 			if err := walker.WalkInto(ctx, &walkSnap); err != nil {
 				return err
@@ -79,6 +95,12 @@ func bench(ctx context.Context, args []string) error {
 		}
 		rep.ModuleMs, rep.ModuleRawMs, rep.WalkMs = median(mod), median(raw), median(walk)
 		rep.Ratio = rep.WalkMs / rep.ModuleMs
+		if colErr != nil {
+			rep.EBPFError = colErr.Error()
+		} else {
+			rep.EBPFMs = median(ebpf)
+			rep.EBPFRatio = rep.WalkMs / rep.EBPFMs
+		}
 		if err := guest.Emit("bench", rep); err != nil {
 			return err
 		}

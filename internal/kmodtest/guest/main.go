@@ -30,6 +30,8 @@ var scenarios = map[string]scenario{
 	"hygiene":     hygiene,
 	"bench":       bench,
 	"demo":        demo,
+	"xcheck":      xcheck,
+	"exitbench":   exitBench,
 }
 
 func main() {

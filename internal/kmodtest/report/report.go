@@ -118,4 +118,61 @@ type Bench struct {
 	WalkMs      float64 `json:"procfs_walk_ms"`
 	Ratio       float64 `json:"ratio"`
 	ModuleBytes int     `json:"module_bytes"`
+	// The eBPF task iterator (read and decode into the same types).
+	EBPFMs    float64 `json:"ebpf_ms"`
+	EBPFRatio float64 `json:"ebpf_ratio"` // procfs walk / eBPF
+	EBPFError string  `json:"ebpf_error,omitempty"`
+}
+
+// ExitBench is fork+exit throughput with and without the eBPF exit hook,
+// in alternating rounds of Seconds each.
+type ExitBench struct {
+	Hook        string  `json:"hook"`
+	Rounds      int     `json:"rounds"`
+	Seconds     float64 `json:"seconds"`
+	WithoutRate float64 `json:"without_per_s"` // median forks+exits per second
+	WithRate    float64 `json:"with_per_s"`
+	CostPct     float64 `json:"cost_pct"` // (without − with) / without
+	Exits       int     `json:"exits"`    // exit events read while hooked
+	Error       string  `json:"error,omitempty"`
+}
+
+// CrossCheck is one module-vs-eBPF comparison round (see
+// internal/crosscheck): counts, and the first discrepancies as text.
+type CrossCheck struct {
+	Mode      string   `json:"mode"` // steady, churn, pidns
+	Round     int      `json:"round"`
+	Order     string   `json:"order"` // which view was read first
+	InKmod    int      `json:"in_kmod"`
+	InEBPF    int      `json:"in_ebpf"`
+	Matched   int      `json:"matched"`
+	Fields    int      `json:"fields"`
+	Churn     int      `json:"churn"`
+	Missing   int      `json:"missing"`
+	Drift     int      `json:"drift"`
+	Shown     []string `json:"shown"` // the first discrepancies
+	ExitHook  string   `json:"exit_hook"`
+	RSSExact  bool     `json:"rss_exact"`
+	ExitsSeen int      `json:"exits_seen"`
+	// For pidns: the pids the test placed outside the reader's namespace,
+	// and those of them reported Missing from the eBPF view.
+	Outside       []int32 `json:"outside,omitempty"`
+	OutsideMissed []int32 `json:"outside_missed,omitempty"`
+	Error         string  `json:"error,omitempty"`
+}
+
+// Exit is one process that exited under the eBPF exit hook: what it
+// measured of itself just before exiting, what the hook reported, and
+// what wait4 reported after.
+type Exit struct {
+	Hook     string `json:"hook"`
+	PID      int    `json:"pid"`
+	SelfNs   uint64 `json:"self_ns"`
+	EventNs  uint64 `json:"event_ns"`
+	RusageNs uint64 `json:"rusage_ns"`
+	ExitCode int32  `json:"exit_code"`
+	HasMM    bool   `json:"has_mm"`
+	RSSBytes uint64 `json:"rss_bytes"`
+	Threads  uint32 `json:"threads"`
+	Error    string `json:"error,omitempty"`
 }

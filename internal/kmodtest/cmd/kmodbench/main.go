@@ -1,7 +1,9 @@
 // Command kmodbench boots each test kernel with the kwarden module and
 // compares, in one VM run per kernel, a full read of every process's
-// figures through the module (read and parse) with a procfs walk that
-// reads stat, statm, status, io and cgroup of every process.
+// figures through the eBPF task iterator, through the module (read and
+// parse) and through a procfs walk that reads stat, statm, status, io and
+// cgroup of every process. It then measures the eBPF exit hook's cost to
+// fork+exit throughput, in each VM and on the host kernel.
 //
 // Usage: go run ./internal/kmodtest/cmd/kmodbench [-counts 1000,10000] [-rounds 7]
 package main
@@ -13,10 +15,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/kwarden/kwarden/internal/exitbench"
 	"github.com/kwarden/kwarden/internal/kmodtest"
 	"github.com/kwarden/kwarden/internal/kmodtest/report"
 )
@@ -32,6 +36,8 @@ func run() error {
 	counts := flag.String("counts", "1000,10000", "process counts to measure at")
 	rounds := flag.Int("rounds", 7, "alternating rounds per count (median reported)")
 	series := flag.String("series", "6.1,6.12", "kernel series to measure")
+	exitRounds := flag.Int("exit-rounds", 5, "alternating rounds of the exit-hook benchmark")
+	exitSecs := flag.Int("exit-seconds", 2, "seconds per exit-hook round")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -45,7 +51,8 @@ func run() error {
 	defer w.Close()
 	args := append([]string{"bench", fmt.Sprintf("rounds=%d", *rounds)}, strings.Split(*counts, ",")...)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kernel\tprocesses\tmodule read+parse ms\tmodule read ms\tprocfs walk ms\twalk/module\tmodule bytes\t")
+	fmt.Fprintln(tw, "kernel\tprocesses\teBPF ms\tmodule read+parse ms\tmodule read ms\tprocfs walk ms\twalk/eBPF\twalk/module\tmodule bytes\t")
+	var exitRows []string
 	for _, k := range w.Kernels {
 		sc := kmodtest.Scenario{Args: args, MemoryMB: 3072, Timeout: 20 * time.Minute}
 		res, err := w.Boot(ctx, k, sc, nil)
@@ -60,10 +67,50 @@ func run() error {
 			if err := json.Unmarshal(r.Data, &b); err != nil {
 				return err
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.1fx\t%d\t\n",
-				k.Release, b.Processes, b.ModuleMs, b.ModuleRawMs, b.WalkMs, b.Ratio, b.ModuleBytes)
+			if b.EBPFError != "" {
+				return fmt.Errorf("%s: eBPF: %s", k.Release, b.EBPFError)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1fx\t%.1fx\t%d\t\n",
+				k.Release, b.Processes, b.EBPFMs, b.ModuleMs, b.ModuleRawMs, b.WalkMs, b.EBPFRatio, b.Ratio, b.ModuleBytes)
 		}
+		sc = kmodtest.Scenario{Args: []string{"exitbench", strconv.Itoa(*exitRounds), strconv.Itoa(*exitSecs)},
+			MemoryMB: 1024, Timeout: 10 * time.Minute}
+		if res, err = w.Boot(ctx, k, sc, nil); err != nil {
+			return err
+		}
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("%s: %w", k.Release, err)
+		}
+		var e report.ExitBench
+		if err := res.DecodeRecord("exitbench", &e); err != nil {
+			return fmt.Errorf("%s: %w", k.Release, err)
+		}
+		exitRows = append(exitRows, exitRow(k.Release+" (VM)", &e))
 	}
-	fmt.Fprintf(tw, "(medians of %d alternating rounds in one qemu TCG VM per kernel, 2 vCPUs)\t\t\t\t\t\t\t\n", *rounds)
+	fmt.Fprintf(tw, "(medians of %d alternating rounds in one qemu TCG VM per kernel, 2 vCPUs)\t\t\t\t\t\t\t\t\t\n", *rounds)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	host, err := exitbench.Run(ctx, w.Guests.Spawn, *exitRounds, *exitSecs)
+	if err != nil {
+		return fmt.Errorf("host exit bench: %w", err)
+	}
+	rel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	exitRows = append(exitRows, exitRow(strings.TrimSpace(string(rel))+" (host)", host))
+	fmt.Println()
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kernel\texit hook\tfork+exit/s without\twith\tcost\texit events\t")
+	for _, r := range exitRows {
+		fmt.Fprintln(tw, r)
+	}
+	fmt.Fprintf(tw, "(medians of %d alternating %d s rounds of a fork, _exit, waitpid loop)\t\t\t\t\t\t\n", *exitRounds, *exitSecs)
 	return tw.Flush()
+}
+
+func exitRow(kernel string, e *report.ExitBench) string {
+	if e.Error != "" {
+		return fmt.Sprintf("%s\terror: %s\t\t\t\t\t", kernel, e.Error)
+	}
+	return fmt.Sprintf("%s\t%s\t%.0f\t%.0f\t%.1f%%\t%d\t", kernel, e.Hook, e.WithoutRate, e.WithRate, e.CostPct, e.Exits)
 }
