@@ -15,9 +15,11 @@ FUZZ_TARGETS = \
 	./internal/kmodfmt:FuzzParseSmall \
 	./internal/kmodfmt:FuzzStreaming \
 	./internal/procfs:FuzzParsers \
-	./internal/cgpath:FuzzContainer
+	./internal/cgpath:FuzzContainer \
+	./bpf:FuzzDecode \
+	./internal/crosscheck:FuzzCompare
 
-.PHONY: all deps demo test test-go kmod-check dkms-check fuzz lint bench clean
+.PHONY: all deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
 
 all: kmod-check
 
@@ -29,7 +31,7 @@ deps:
 demo:
 	$(GO) run ./internal/kmodtest/cmd/kmoddemo
 
-test: kmod-check dkms-check test-go fuzz
+test: kmod-check dkms-check generate-check test-go fuzz
 
 # -p 1: the VM tests of several packages must not share the 2 cores, or
 # a TCG guest can starve long enough to trip the kernel's stall detectors.
@@ -63,11 +65,28 @@ dkms-check:
 		test -f $$t/tree/kwarden/$(KWARDEN_VERSION)/$$rel/x86_64/module/kwarden.ko* || { echo "dkms: no module for $$rel"; exit 1; }; \
 	done
 
+# -fuzzminimizetime bounds the minimisation of each new input (default
+# 60 s), which would otherwise stretch a 10 s run to minutes.
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
-		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x $$pkg; \
 	done
+
+# The eBPF programs: bpf2go compiles bpf/src/kwarden.bpf.c with Debian's
+# clang into the committed bpf/kwarden_x86_bpfel.{go,o}.
+generate:
+	$(GO) generate ./bpf
+
+# The committed bpf2go output must be exactly what the sources give
+# (clang 14's output is deterministic).
+generate-check: generate
+	@git diff --quiet -- bpf/kwarden_x86_bpfel.go bpf/kwarden_x86_bpfel.o || { git status --short -- bpf/; echo "bpf: generated files differ from the sources: run make generate and commit"; exit 1; }
+
+# Refresh the CO-RE type header from the running kernel's BTF. Any recent
+# kernel will do: relocations adapt the programs to 6.1, 6.12 and 6.18.
+vmlinux:
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > bpf/src/vmlinux.h
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }

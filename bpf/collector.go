@@ -260,3 +260,17 @@ func (c *Collector) release() error {
 	c.iterProg, c.exitProg, c.exitsMap, c.lost = nil, nil, nil, nil
 	return errors.Join(errs...)
 }
+
+// ExitHookRuntime reports how often the exit program ran and for how
+// long in total. The kernel counts only while run-time statistics are
+// enabled (ebpf.EnableStats, or the kernel.bpf_stats_enabled sysctl).
+func (c *Collector) ExitHookRuntime() (runs uint64, total time.Duration, err error) {
+	if c.exitProg == nil {
+		return 0, 0, errors.New("exit hook runtime: no exit hook attached")
+	}
+	st, err := c.exitProg.Stats()
+	if err != nil {
+		return 0, 0, fmt.Errorf("exit hook runtime: %w", err)
+	}
+	return st.RunCount, st.Runtime, nil
+}

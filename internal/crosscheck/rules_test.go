@@ -61,7 +61,11 @@ var ruleCases = []ruleCase{
 	{name: "running without a tick: state R, equal cpu", timing: OrderAFirst,
 		edit: func(a, b *snapshot.Process) { a.State = "R"; b.UserNs += 10 * ms; b.RChar += 1 << 30 }},
 	{name: "a non-leader thread running without a tick: running > 0, equal cpu", timing: OrderAFirst,
-		edit: func(a, b *snapshot.Process) { a.Threads, b.Threads, b.Running = 3, 3, 1; b.RChar += 12800; b.SyscR += 2 }},
+		edit: func(a, b *snapshot.Process) {
+			a.Threads, b.Threads, b.Running = 3, 3, 1
+			b.RChar += 12800
+			b.SyscR += 2
+		}},
 	{name: "leader sleeping, no thread running, io changed", timing: OrderAFirst,
 		edit: func(a, b *snapshot.Process) { a.Threads, b.Threads = 3, 3; b.RChar += 12800 }, want: []string{"rchar"}},
 

@@ -11,62 +11,114 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
 	"github.com/kwarden/kwarden/bpf"
 	"github.com/kwarden/kwarden/internal/kmodtest/report"
 )
 
-// Run alternates rounds of secs seconds without and with the hook.
+// Run measures rounds pairs of secs-second rounds, one without and one
+// with the hook, in ABBA order so that a drift of the machine's speed
+// over the run does not favour either side.
 func Run(ctx context.Context, spawn string, rounds, secs int) (*report.ExitBench, error) {
 	rep := &report.ExitBench{Rounds: rounds, Seconds: float64(secs)}
 	var without, with []float64
-	for range rounds {
-		r, err := churn(ctx, spawn, secs)
-		if err != nil {
-			return nil, err
-		}
-		without = append(without, r)
-
-		col, err := bpf.Open(bpf.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("open eBPF collector: %w", err)
-		}
-		rep.Hook = col.ExitHook()
-		rctx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		var exits int
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				if _, err := col.ReadExit(rctx); err != nil {
-					if rctx.Err() != nil || !errors.Is(err, bpf.ErrMalformed) {
-						return
-					}
+	var runs uint64
+	var hookTime time.Duration
+	for i := range rounds {
+		for _, hooked := range [][2]bool{{false, true}, {true, false}}[i%2] {
+			if !hooked {
+				r, err := churn(ctx, spawn, secs)
+				if err != nil {
+					return nil, err
 				}
-				exits++
+				without = append(without, r)
+				continue
 			}
-		}()
-		r, err = churn(ctx, spawn, secs)
-		// Let the reader collect the last batch before counting.
-		time.Sleep(300 * time.Millisecond)
-		cancel()
-		wg.Wait()
-		col.Close()
-		if err != nil {
-			return nil, err
+			r, exits, err := hookedRound(ctx, spawn, secs)
+			if err != nil {
+				return nil, err
+			}
+			with = append(with, r.rate)
+			rep.Hook = r.hook
+			rep.Exits += exits
+			runs += r.runs
+			hookTime += r.runtime
 		}
-		with = append(with, r)
-		rep.Exits += exits
 	}
 	rep.WithoutRate, rep.WithRate = median(without), median(with)
 	rep.CostPct = 100 * (rep.WithoutRate - rep.WithRate) / rep.WithoutRate
+	if runs > 0 && rep.Exits > 0 {
+		rep.HookNsPerRun = float64(hookTime.Nanoseconds()) / float64(runs)
+		// The hook may run more often than processes exit (fentry runs
+		// for every exiting thread), so charge its whole time to the
+		// process exits it reported.
+		perExit := float64(hookTime.Nanoseconds()) / float64(rep.Exits)
+		rep.HookSharePct = 100 * perExit / (1e9 / rep.WithoutRate)
+	}
 	return rep, nil
+}
+
+type hookedResult struct {
+	rate    float64
+	hook    string
+	runs    uint64
+	runtime time.Duration
+}
+
+// hookedRound runs one round with the collector open and a reader
+// draining its exit events, as the agent does.
+func hookedRound(ctx context.Context, spawn string, secs int) (hookedResult, int, error) {
+	col, err := bpf.Open(bpf.Options{})
+	if err != nil {
+		return hookedResult{}, 0, fmt.Errorf("open eBPF collector: %w", err)
+	}
+	defer col.Close()
+	// Open parses the kernel's BTF (tens of MB of garbage): collect it
+	// now, or the GC would take a CPU during the measurement.
+	runtime.GC()
+	debug.FreeOSMemory()
+	time.Sleep(200 * time.Millisecond)
+	// The program's own run time, counted by the kernel (5.8+): a
+	// measure of the hook that the machine's noise does not blur.
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		return hookedResult{}, 0, fmt.Errorf("enable eBPF run-time statistics: %w", err)
+	}
+	defer stats.Close()
+
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	exits := 0
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			if _, err := col.ReadExit(rctx); err != nil && (rctx.Err() != nil || !errors.Is(err, bpf.ErrMalformed)) {
+				return
+			}
+			exits++
+		}
+	}()
+	rate, err := churn(ctx, spawn, secs)
+	// Let the reader collect the last batch before counting.
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	res := hookedResult{rate: rate, hook: col.ExitHook()}
+	if err == nil {
+		res.runs, res.runtime, err = col.ExitHookRuntime()
+	}
+	return res, exits, err
 }
 
 // churn runs the helper for secs seconds and returns forks per second.

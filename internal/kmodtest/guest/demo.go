@@ -95,5 +95,33 @@ func demo(ctx context.Context, _ []string) error {
 		fmt.Fprintf(tw, "%.12s\t%s\t%d\t%.1f\t%s\n", c.ID, c.Runtime, c.Processes,
 			float64(c.RSSAnonBytes+c.RSSFileBytes+c.RSSShmemBytes)/mib, c.CgroupPath)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return demoCrossCheck(ctx)
+}
+
+// demoCrossCheck reads the eBPF view right after the module's and prints
+// what the cross-check makes of the pair.
+func demoCrossCheck(ctx context.Context) error {
+	v, err := openViews(ctx)
+	if err != nil {
+		fmt.Printf("\ncross-check: eBPF view unavailable: %v\n", err)
+		return nil
+	}
+	defer v.col.Close()
+	r, err := v.compare(ctx, true)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\ncross-check, module vs eBPF (%s, exit hook %s): %d and %d processes, %d matched, "+
+		"%d fields compared; churn %d, missing %d, drift %d\n",
+		r.Order, v.col.ExitHook(), r.InA, r.InB, r.Matched, r.FieldsCompared, len(r.Churn), len(r.Missing), len(r.Drift))
+	for _, d := range r.Drift {
+		fmt.Printf("  drift: pid %d %s %s: module %s, eBPF %s (%s)\n", d.PID, d.Comm, d.Field, d.A, d.B, d.Rule)
+	}
+	for _, m := range r.Missing {
+		fmt.Printf("  missing: pid %d %s only in %s: %s\n", m.PID, m.Comm, m.OnlyIn, m.Reason)
+	}
+	return nil
 }

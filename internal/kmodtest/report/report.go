@@ -134,7 +134,12 @@ type ExitBench struct {
 	WithRate    float64 `json:"with_per_s"`
 	CostPct     float64 `json:"cost_pct"` // (without − with) / without
 	Exits       int     `json:"exits"`    // exit events read while hooked
-	Error       string  `json:"error,omitempty"`
+	// HookNsPerRun is the exit program's own run time per invocation,
+	// as the kernel counts it (bpf_stats); HookSharePct is that time per
+	// process exit as a share of one fork+exit cycle without the hook.
+	HookNsPerRun float64 `json:"hook_ns_per_run"`
+	HookSharePct float64 `json:"hook_share_pct"`
+	Error        string  `json:"error,omitempty"`
 }
 
 // CrossCheck is one module-vs-eBPF comparison round (see

@@ -100,17 +100,18 @@ func run() error {
 	exitRows = append(exitRows, exitRow(strings.TrimSpace(string(rel))+" (host)", host))
 	fmt.Println()
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kernel\texit hook\tfork+exit/s without\twith\tcost\texit events\t")
+	fmt.Fprintln(tw, "kernel\texit hook\tfork+exit/s without\twith\tthroughput cost\thook µs/run\thook share of a cycle\texit events\t")
 	for _, r := range exitRows {
 		fmt.Fprintln(tw, r)
 	}
-	fmt.Fprintf(tw, "(medians of %d alternating %d s rounds of a fork, _exit, waitpid loop)\t\t\t\t\t\t\n", *exitRounds, *exitSecs)
+	fmt.Fprintf(tw, "(medians of %d ABBA-ordered pairs of %d s rounds of a fork, _exit, waitpid loop)\t\t\t\t\t\t\t\t\n", *exitRounds, *exitSecs)
 	return tw.Flush()
 }
 
 func exitRow(kernel string, e *report.ExitBench) string {
 	if e.Error != "" {
-		return fmt.Sprintf("%s\terror: %s\t\t\t\t\t", kernel, e.Error)
+		return fmt.Sprintf("%s\terror: %s\t\t\t\t\t\t\t", kernel, e.Error)
 	}
-	return fmt.Sprintf("%s\t%s\t%.0f\t%.0f\t%.1f%%\t%d\t", kernel, e.Hook, e.WithoutRate, e.WithRate, e.CostPct, e.Exits)
+	return fmt.Sprintf("%s\t%s\t%.0f\t%.0f\t%.1f%%\t%.2f\t%.2f%%\t%d\t",
+		kernel, e.Hook, e.WithoutRate, e.WithRate, e.CostPct, e.HookNsPerRun/1000, e.HookSharePct, e.Exits)
 }
