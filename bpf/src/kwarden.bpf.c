@@ -60,22 +60,27 @@ __u64 exits_lost;
 #define KW_MAX_CPUS		8192	/* a power of two: indices are masked */
 #define KW_MAX_THREADS		(1u << 20)
 
+/*
+ * Local flavours of kernel types: preserve_access_index makes plain
+ * member accesses relocatable, as everything in vmlinux.h is.
+ */
+
 /* The mm counters before 6.2: one atomic per counter. */
-struct mm_rss_stat___old {
+struct __attribute__((preserve_access_index)) mm_rss_stat___old {
 	atomic_long_t count[KW_NR_MM_COUNTERS];
 };
 
-struct mm_struct___old {
+struct __attribute__((preserve_access_index)) mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 };
 
 /* Since 6.2: a percpu_counter per counter. */
-struct percpu_counter___new {
+struct __attribute__((preserve_access_index)) percpu_counter___new {
 	s64 count;
 	s32 *counters;
 };
 
-struct mm_struct___new {
+struct __attribute__((preserve_access_index)) mm_struct___new {
 	struct percpu_counter___new rss_stat[KW_NR_MM_COUNTERS];
 };
 
@@ -177,16 +182,16 @@ static long kw_sum_cpu(__u32 cpu, void *ctx)
  */
 static __always_inline void kw_rss(struct kw_proc *r, struct mm_struct *mm)
 {
-	static const int idx[KW_RSS_N] = {
-		[KW_RSS_ANON] = KW_MM_ANONPAGES,
-		[KW_RSS_FILE] = KW_MM_FILEPAGES,
-		[KW_RSS_SHMEM] = KW_MM_SHMEMPAGES,
-	};
 	int i;
 
 	if (bpf_core_type_exists(struct mm_rss_stat___old)) {
 		struct mm_struct___old *old = (void *)mm;
 
+		/*
+		 * Probe reads: 6.1's verifier refuses a plain load from an
+		 * array of atomic_long_t ("not a struct": it does not see
+		 * through the typedef).
+		 */
 		r->rss_pages[KW_RSS_ANON] = BPF_CORE_READ(old, rss_stat.count[KW_MM_ANONPAGES].counter);
 		r->rss_pages[KW_RSS_FILE] = BPF_CORE_READ(old, rss_stat.count[KW_MM_FILEPAGES].counter);
 		r->rss_pages[KW_RSS_SHMEM] = BPF_CORE_READ(old, rss_stat.count[KW_MM_SHMEMPAGES].counter);
@@ -195,19 +200,25 @@ static __always_inline void kw_rss(struct kw_proc *r, struct mm_struct *mm)
 	}
 
 	/*
-	 * Indexing a local flavour's array with a variable would scale by the
-	 * local struct size; take the kernel's offset and element size.
+	 * Constant indices: CO-RE relocates rss_stat[N] with the kernel's
+	 * element size (a variable index would scale by the local one).
+	 * counters points to an int, so the verifier hands it out as a
+	 * plain number, ready for the per-CPU offsets.
 	 */
-	__u64 base = (__u64)mm + bpf_core_field_offset(struct mm_struct___new, rss_stat);
-	__u64 esz = bpf_core_type_size(struct percpu_counter___new);
-	struct kw_rss_sum s = {};
+	struct mm_struct___new *m = (void *)mm;
+	struct kw_rss_sum s = {
+		.sum = {
+			[KW_RSS_ANON] = m->rss_stat[KW_MM_ANONPAGES].count,
+			[KW_RSS_FILE] = m->rss_stat[KW_MM_FILEPAGES].count,
+			[KW_RSS_SHMEM] = m->rss_stat[KW_MM_SHMEMPAGES].count,
+		},
+		.counters = {
+			[KW_RSS_ANON] = (__u64)m->rss_stat[KW_MM_ANONPAGES].counters,
+			[KW_RSS_FILE] = (__u64)m->rss_stat[KW_MM_FILEPAGES].counters,
+			[KW_RSS_SHMEM] = (__u64)m->rss_stat[KW_MM_SHMEMPAGES].counters,
+		},
+	};
 
-	for (i = 0; i < KW_RSS_N; i++) {
-		struct percpu_counter___new *pc = (void *)(base + idx[i] * esz);
-
-		s.sum[i] = BPF_CORE_READ(pc, count);
-		s.counters[i] = (__u64)BPF_CORE_READ(pc, counters);
-	}
 	if (exact_rss && kw_pcpu_offsets() &&
 	    bpf_loop(nr_cpu_ids, kw_sum_cpu, &s, 0) == nr_cpu_ids)
 		r->flags |= KW_F_RSS_EXACT;
@@ -215,6 +226,19 @@ static __always_inline void kw_rss(struct kw_proc *r, struct mm_struct *mm)
 		r->rss_pages[i] = s.sum[i] > 0 ? s.sum[i] : 0;
 }
 
+/* Through a BTF pointer: plain loads, no helper calls. */
+static __always_inline void kw_add_io_direct(__u64 *io, const struct task_io_accounting *ioac)
+{
+	io[KW_IO_RCHAR] += ioac->rchar;
+	io[KW_IO_WCHAR] += ioac->wchar;
+	io[KW_IO_SYSCR] += ioac->syscr;
+	io[KW_IO_SYSCW] += ioac->syscw;
+	io[KW_IO_READ_BYTES] += ioac->read_bytes;
+	io[KW_IO_WRITE_BYTES] += ioac->write_bytes;
+	io[KW_IO_CANCELLED] += ioac->cancelled_write_bytes;
+}
+
+/* Through an address the walk computed: every read is a probe. */
 static __always_inline void kw_add_io(__u64 *io, const struct task_io_accounting *ioac)
 {
 	io[KW_IO_RCHAR] += BPF_CORE_READ(ioac, rchar);
@@ -261,10 +285,22 @@ static long kw_walk_thread(__u32 i, void *ctx)
 	return 0;
 }
 
+/* One thread's share, through a BTF pointer (the common, single-threaded case). */
+static __always_inline void kw_thread_direct(struct kw_walk *w, struct task_struct *t)
+{
+	if (t->__state == 0)	/* TASK_RUNNING */
+		w->running++;
+	w->cpu_ns += t->se.sum_exec_runtime;
+	w->user_ns += t->utime;
+	w->system_ns += t->stime;
+	kw_add_io_direct(w->io, &t->ioac);
+	w->seen++;
+}
+
 static __always_inline char kw_state(struct task_struct *t)
 {
-	unsigned int st = BPF_CORE_READ(t, __state);
-	unsigned int rep = (st | BPF_CORE_READ(t, exit_state)) & KW_TASK_REPORT;
+	unsigned int st = t->__state;
+	unsigned int rep = (st | t->exit_state) & KW_TASK_REPORT;
 	int idx = 0;
 
 	if ((st & KW_TASK_IDLE) == KW_TASK_IDLE)
@@ -281,41 +317,56 @@ static __always_inline char kw_state(struct task_struct *t)
 
 /*
  * kw_gather - the figures of the thread group led by @leader, as
- * kw_gather() in the module computes them. @mmtask supplies the mm (the
- * leader's may already be gone when a non-leader thread exits last).
+ * kw_gather() in the module computes them. @self is a thread of the group
+ * the program holds a BTF pointer to (the leader in the iterator, the
+ * exiting thread in the exit hook); it supplies the mm, which the
+ * leader may already have dropped when a non-leader exits last.
+ *
+ * Fields are read with plain loads through BTF pointers (the JIT turns
+ * them into guarded moves); only what is reached through computed
+ * addresses (other threads, per-CPU counters) needs probe reads.
  */
 static __always_inline void kw_gather(struct kw_proc *r, struct task_struct *leader,
-				      struct task_struct *mmtask)
+				      struct task_struct *self)
 {
-	struct signal_struct *sig = BPF_CORE_READ(leader, signal);
-	const struct cred *cred = BPF_CORE_READ(leader, real_cred);
+	struct signal_struct *sig = leader->signal;
+	const struct cred *cred = leader->real_cred;
 	struct kw_walk w = {};
 	struct mm_struct *mm;
 	__u64 first = 0;
 
 	r->magic = KW_MAGIC;
 	r->version = KW_VERSION;
-	r->tgid = BPF_CORE_READ(leader, tgid);
-	r->ppid = BPF_CORE_READ(leader, real_parent, tgid);
-	r->uid = BPF_CORE_READ(cred, uid.val);
-	r->euid = BPF_CORE_READ(cred, euid.val);
+	r->tgid = leader->tgid;
+	r->ppid = leader->real_parent->tgid;
+	r->uid = cred->uid.val;
+	r->euid = cred->euid.val;
 	r->state = kw_state(leader);
-	if (BPF_CORE_READ(leader, flags) & KW_PF_KTHREAD)
+	if (leader->flags & KW_PF_KTHREAD)
 		r->flags |= KW_F_KTHREAD;
-	r->start_ns = BPF_CORE_READ(leader, start_boottime);
+	r->start_ns = leader->start_boottime;
 	BPF_CORE_READ_STR_INTO(&r->comm, leader, comm);
 
-	r->nr_threads = BPF_CORE_READ(sig, nr_threads);
-	r->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime);
-	r->user_ns = BPF_CORE_READ(sig, utime);
-	r->system_ns = BPF_CORE_READ(sig, stime);
-	kw_add_io(r->io, &sig->ioac);
+	r->nr_threads = sig->nr_threads;
+	r->cpu_ns = sig->sum_sched_runtime;
+	r->user_ns = sig->utime;
+	r->system_ns = sig->stime;
+	kw_add_io_direct(r->io, &sig->ioac);
 
-	w.head = (__u64)sig + bpf_core_field_offset(struct signal_struct, thread_head);
-	w.node_off = bpf_core_field_offset(struct task_struct, thread_node);
-	bpf_probe_read_kernel(&first, sizeof(first), (void *)w.head);
-	w.node = first;
-	bpf_loop(KW_MAX_THREADS, kw_walk_thread, &w, 0);
+	/*
+	 * nr_threads and the thread list change together under siglock, so
+	 * one thread means @self is the only one on the list.
+	 */
+	if (r->nr_threads == 1) {
+		kw_thread_direct(&w, self);
+		w.done = true;
+	} else {
+		w.head = (__u64)sig + bpf_core_field_offset(struct signal_struct, thread_head);
+		w.node_off = bpf_core_field_offset(struct task_struct, thread_node);
+		bpf_probe_read_kernel(&first, sizeof(first), (void *)w.head);
+		w.node = first;
+		bpf_loop(KW_MAX_THREADS, kw_walk_thread, &w, 0);
+	}
 	if (!w.done)
 		r->flags |= KW_F_THREADS_PARTIAL;
 	r->threads_seen = w.seen;
@@ -326,7 +377,7 @@ static __always_inline void kw_gather(struct kw_proc *r, struct task_struct *lea
 	for (int i = 0; i < KW_IO_N; i++)
 		r->io[i] += w.io[i];
 
-	r->cgroup_id = BPF_CORE_READ(leader, cgroups, dfl_cgrp, kn, id);
+	r->cgroup_id = leader->cgroups->dfl_cgrp->kn->id;
 	int memid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 
 	if (memid >= 0 && memid < CGROUP_SUBSYS_COUNT) {
@@ -337,10 +388,10 @@ static __always_inline void kw_gather(struct kw_proc *r, struct task_struct *lea
 	}
 
 	/* A kernel thread may be borrowing an mm (kthread_use_mm()). */
-	mm = BPF_CORE_READ(mmtask, mm);
+	mm = self->mm;
 	if (mm && !(r->flags & KW_F_KTHREAD)) {
 		r->flags |= KW_F_HAS_MM;
-		r->vsz_pages = BPF_CORE_READ(mm, total_vm);
+		r->vsz_pages = mm->total_vm;
 		kw_rss(r, mm);
 	}
 }
@@ -352,7 +403,7 @@ int kw_iter(struct bpf_iter__task *ctx)
 	struct kw_proc r = {};
 
 	/* One record per thread group: its leader stands for it. */
-	if (!t || BPF_CORE_READ(t, pid) != BPF_CORE_READ(t, tgid))
+	if (!t || t->pid != t->tgid)
 		return 0;
 	r.kind = KW_KIND_SNAPSHOT;
 	kw_gather(&r, t, t);
@@ -373,9 +424,9 @@ static __always_inline void kw_emit_exit(struct task_struct *t)
 	__builtin_memset(r, 0, sizeof(*r));
 	r->kind = KW_KIND_EXIT;
 	r->flags = KW_F_GROUP_DEAD;
-	kw_gather(r, BPF_CORE_READ(t, group_leader), t);
+	kw_gather(r, t->group_leader, t);
 	r->exit_ns = bpf_ktime_get_boot_ns();
-	r->exit_code = BPF_CORE_READ(t, exit_code);
+	r->exit_code = t->exit_code;
 	/*
 	 * A wakeup per exit would put the reader on a CPU for every exit of a
 	 * fork-heavy workload; batch instead, the reader polls meanwhile.
@@ -406,7 +457,7 @@ int BPF_PROG(kw_exit_fentry, struct task_struct *t, int group_dead)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(kw_exit_tp, struct task_struct *t)
 {
-	if (BPF_CORE_READ(t, signal, live.counter) == 0)
+	if (t->signal->live.counter == 0)
 		kw_emit_exit(t);
 	return 0;
 }

@@ -31,32 +31,38 @@ import (
 // over the run does not favour either side.
 func Run(ctx context.Context, spawn string, rounds, secs int) (*report.ExitBench, error) {
 	rep := &report.ExitBench{Rounds: rounds, Seconds: float64(secs)}
-	var without, with []float64
+	var without, with, costs []float64
 	var runs uint64
 	var hookTime time.Duration
 	for i := range rounds {
+		var pair [2]float64 // without, with
 		for _, hooked := range [][2]bool{{false, true}, {true, false}}[i%2] {
 			if !hooked {
 				r, err := churn(ctx, spawn, secs)
 				if err != nil {
 					return nil, err
 				}
-				without = append(without, r)
+				pair[0] = r
 				continue
 			}
 			r, exits, err := hookedRound(ctx, spawn, secs)
 			if err != nil {
 				return nil, err
 			}
-			with = append(with, r.rate)
+			pair[1] = r.rate
 			rep.Hook = r.hook
 			rep.Exits += exits
 			runs += r.runs
 			hookTime += r.runtime
 		}
+		without, with = append(without, pair[0]), append(with, pair[1])
+		costs = append(costs, 100*(pair[0]-pair[1])/pair[0])
 	}
 	rep.WithoutRate, rep.WithRate = median(without), median(with)
-	rep.CostPct = 100 * (rep.WithoutRate - rep.WithRate) / rep.WithoutRate
+	// The cost of each adjacent pair, then the median: the machine's
+	// speed drifts more between pairs than within one.
+	rep.CostPct = median(costs)
+	rep.CostMinPct, rep.CostMaxPct = slices.Min(costs), slices.Max(costs)
 	if runs > 0 && rep.Exits > 0 {
 		rep.HookNsPerRun = float64(hookTime.Nanoseconds()) / float64(runs)
 		// The hook may run more often than processes exit (fentry runs

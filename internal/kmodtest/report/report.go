@@ -132,8 +132,10 @@ type ExitBench struct {
 	Seconds     float64 `json:"seconds"`
 	WithoutRate float64 `json:"without_per_s"` // median forks+exits per second
 	WithRate    float64 `json:"with_per_s"`
-	CostPct     float64 `json:"cost_pct"` // (without − with) / without
-	Exits       int     `json:"exits"`    // exit events read while hooked
+	CostPct     float64 `json:"cost_pct"` // median over pairs of (without − with) / without
+	CostMinPct  float64 `json:"cost_min_pct"`
+	CostMaxPct  float64 `json:"cost_max_pct"`
+	Exits       int     `json:"exits"` // exit events read while hooked
 	// HookNsPerRun is the exit program's own run time per invocation,
 	// as the kernel counts it (bpf_stats); HookSharePct is that time per
 	// process exit as a share of one fork+exit cycle without the hook.

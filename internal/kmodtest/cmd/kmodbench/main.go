@@ -36,8 +36,8 @@ func run() error {
 	counts := flag.String("counts", "1000,10000", "process counts to measure at")
 	rounds := flag.Int("rounds", 7, "alternating rounds per count (median reported)")
 	series := flag.String("series", "6.1,6.12", "kernel series to measure")
-	exitRounds := flag.Int("exit-rounds", 5, "alternating rounds of the exit-hook benchmark")
-	exitSecs := flag.Int("exit-seconds", 2, "seconds per exit-hook round")
+	exitRounds := flag.Int("exit-rounds", 10, "pairs of rounds (without, with the hook) of the exit-hook benchmark")
+	exitSecs := flag.Int("exit-seconds", 1, "seconds per exit-hook round")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -100,11 +100,11 @@ func run() error {
 	exitRows = append(exitRows, exitRow(strings.TrimSpace(string(rel))+" (host)", host))
 	fmt.Println()
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kernel\texit hook\tfork+exit/s without\twith\tthroughput cost\thook µs/run\thook share of a cycle\texit events\t")
+	fmt.Fprintln(tw, "kernel\texit hook\tfork+exit/s without\twith\tthroughput cost (pair min … max)\thook µs/run\thook share of a cycle\texit events\t")
 	for _, r := range exitRows {
 		fmt.Fprintln(tw, r)
 	}
-	fmt.Fprintf(tw, "(medians of %d ABBA-ordered pairs of %d s rounds of a fork, _exit, waitpid loop)\t\t\t\t\t\t\t\t\n", *exitRounds, *exitSecs)
+	fmt.Fprintf(tw, "(medians over %d ABBA-ordered pairs of %d s rounds of a fork, _exit, waitpid loop)\t\t\t\t\t\t\t\t\n", *exitRounds, *exitSecs)
 	return tw.Flush()
 }
 
@@ -112,6 +112,6 @@ func exitRow(kernel string, e *report.ExitBench) string {
 	if e.Error != "" {
 		return fmt.Sprintf("%s\terror: %s\t\t\t\t\t\t\t", kernel, e.Error)
 	}
-	return fmt.Sprintf("%s\t%s\t%.0f\t%.0f\t%.1f%%\t%.2f\t%.2f%%\t%d\t",
-		kernel, e.Hook, e.WithoutRate, e.WithRate, e.CostPct, e.HookNsPerRun/1000, e.HookSharePct, e.Exits)
+	return fmt.Sprintf("%s\t%s\t%.0f\t%.0f\t%.1f%% (%.1f … %.1f)\t%.2f\t%.2f%%\t%d\t",
+		kernel, e.Hook, e.WithoutRate, e.WithRate, e.CostPct, e.CostMinPct, e.CostMaxPct, e.HookNsPerRun/1000, e.HookSharePct, e.Exits)
 }
