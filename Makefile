@@ -94,7 +94,7 @@ lint:
 	staticcheck ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs ./internal/crosscheck ./bpf
 	$(GO) run ./internal/kmodtest/cmd/kmodbench
 
 clean:

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kwarden/kwarden/internal/burn"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/internal/testenv"
 )
@@ -74,7 +75,7 @@ func schedstatSum(t *testing.T, pid int) uint64 {
 func TestOwnProcessCPUMatchesSchedstat(t *testing.T) {
 	c := openCollector(t, Options{NoExits: true})
 	// Enough CPU time that 1 % is far above the scheduler's granularity.
-	burn(300 * time.Millisecond)
+	spin(300 * time.Millisecond)
 	ctx := context.Background()
 	before := schedstatSum(t, os.Getpid())
 	ps, err := c.Processes(ctx)
@@ -104,7 +105,7 @@ func TestOwnProcessCPUMatchesSchedstat(t *testing.T) {
 	}
 }
 
-func burn(d time.Duration) {
+func spin(d time.Duration) {
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
 	}
@@ -236,7 +237,7 @@ func TestExitEventsCarryFinalCPU(t *testing.T) {
 		cmd.Env = append(os.Environ(), childEnv+"=burn", fmt.Sprintf("BURN_MS=%d", 50+50*i))
 		out, err := cmd.Output()
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		if !errors.As(err, &ee) || ee.ExitCode() != burn.ExitCode {
 			t.Fatalf("burn child: %v", err)
 		}
 		self, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
@@ -247,7 +248,7 @@ func TestExitEventsCarryFinalCPU(t *testing.T) {
 		children[cmd.Process.Pid] = child{
 			selfNs:   self,
 			rusageNs: uint64(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)),
-			exitCode: 7,
+			exitCode: burn.ExitCode,
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/kwarden/kwarden/internal/burn"
 )
 
 // The test binary doubles as the children the tests need; the mode is
@@ -24,7 +24,8 @@ func TestMain(m *testing.M) {
 	case "alloc":
 		childAlloc()
 	case "burn":
-		childBurn()
+		ms, _ := strconv.Atoi(os.Getenv("BURN_MS"))
+		burn.AndExit(time.Duration(ms) * time.Millisecond)
 	case "open":
 		childOpen()
 	default:
@@ -43,29 +44,6 @@ func childAlloc() {
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	runtime.KeepAlive(b)
 	os.Exit(0)
-}
-
-// childBurn spins on two threads for the given milliseconds, prints its
-// own CPU time (all threads, up to date for the calling thread) and
-// exits with code 7.
-func childBurn() {
-	ms, _ := strconv.Atoi(os.Getenv("BURN_MS"))
-	done := make(chan struct{})
-	for range 2 {
-		go func() {
-			runtime.LockOSThread()
-			end := time.Now().Add(time.Duration(ms) * time.Millisecond)
-			for time.Now().Before(end) {
-			}
-			done <- struct{}{}
-		}()
-	}
-	<-done
-	<-done
-	var ts unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts)
-	fmt.Println(ts.Nano())
-	os.Exit(7)
 }
 
 // childOpen tries Open (run without privileges) and prints the outcome.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kwarden/kwarden/bpf"
+	"github.com/kwarden/kwarden/internal/burn"
 	"github.com/kwarden/kwarden/internal/crosscheck"
 	"github.com/kwarden/kwarden/internal/kmodfmt"
 	"github.com/kwarden/kwarden/internal/kmodtest/report"
@@ -63,7 +64,8 @@ func xcheck(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return burnAndExit(ms)
+		burn.AndExit(time.Duration(ms) * time.Millisecond)
+		return nil
 	}
 	return fmt.Errorf("xcheck: unknown mode %q", args[0])
 }
@@ -363,7 +365,7 @@ func xcheckExits(ctx context.Context, args []string) error {
 		cmd := exec.CommandContext(ctx, "/proc/self/exe", "xcheck", "burn", a)
 		out, err := cmd.Output()
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		if !errors.As(err, &ee) || ee.ExitCode() != burn.ExitCode {
 			return fmt.Errorf("burn child: %v", err)
 		}
 		self, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
@@ -396,26 +398,5 @@ func xcheckExits(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return nil
-}
-
-// burnAndExit spins two threads for ms, prints its own CPU time (up to
-// date for the calling thread) and exits with status 7.
-func burnAndExit(ms int) error {
-	done := make(chan struct{})
-	for range 2 {
-		go func() {
-			end := time.Now().Add(time.Duration(ms) * time.Millisecond)
-			for time.Now().Before(end) {
-			}
-			done <- struct{}{}
-		}()
-	}
-	<-done
-	<-done
-	var ts unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts)
-	fmt.Println(ts.Nano())
-	os.Exit(7)
 	return nil
 }

@@ -14,13 +14,15 @@
  *   io MB PATH          write MB to PATH, fsync, read it back
  *   zombie              leave one exited, unreaped child
  *   spin                burn CPU forever
- *   churn SECONDS       fork children that exit at once, for SECONDS;
- *                       prints "forks N"
+ *   churn SECONDS [CPU] fork children that exit at once, for SECONDS;
+ *                       prints "forks N"; with CPU, parent and children
+ *                       run on that CPU only (steadier for benchmarks)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,8 +219,17 @@ int main(int argc, char **argv)
 		for (;;)
 			burn_ms(1000);
 	}
-	if (!strcmp(mode, "churn") && argc == 3)
+	if (!strcmp(mode, "churn") && (argc == 3 || argc == 4)) {
+		if (argc == 4) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(atoi(argv[3]), &set);
+			if (sched_setaffinity(0, sizeof(set), &set))
+				die("sched_setaffinity");
+		}
 		return churn(atof(argv[2]));
-	fprintf(stderr, "usage: kwarden-spawn sleepers N | name COMM [ARGS...] | threads N MS | mem ANON_MB SHM_MB | io MB PATH | zombie | spin | churn SECONDS\n");
+	}
+	fprintf(stderr, "usage: kwarden-spawn sleepers N | name COMM [ARGS...] | threads N MS | mem ANON_MB SHM_MB | io MB PATH | zombie | spin | churn SECONDS [CPU]\n");
 	return 2;
 }

@@ -1,0 +1,64 @@
+package bpf
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/kwarden/kwarden/internal/procfs"
+	"github.com/kwarden/kwarden/internal/snapshot"
+)
+
+// BenchmarkDecode10k is the Go half of an eBPF snapshot: 10,000 records.
+func BenchmarkDecode10k(b *testing.B) {
+	one := goodRecord(kindSnapshot)
+	buf := make([]byte, 0, 10000*recordSize)
+	for range 10000 {
+		buf = append(buf, one...)
+	}
+	var out snapshot.Processes
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := decodeSnapshot(buf, 4096, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHostSnapshot compares a full snapshot of this machine through
+// the task iterator with the procfs walk, on the host kernel (as root).
+// The VM benchmark (make bench) does the same at 1,000 and 10,000
+// processes, with the module as a third side.
+func BenchmarkHostSnapshot(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	c, err := Open(Options{NoExits: true})
+	if err != nil {
+		b.Skip(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	b.Run("ebpf", func(b *testing.B) {
+		var out snapshot.Processes
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.ProcessesInto(ctx, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(out.Processes)), "processes")
+	})
+	b.Run("procfs", func(b *testing.B) {
+		var w procfs.Walker
+		var out snapshot.Processes
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := w.WalkInto(ctx, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(out.Processes)), "processes")
+	})
+}
