@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -64,9 +65,13 @@ type Collector struct {
 	bufs  sync.Pool
 	exits exitState
 
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// ErrClosed is returned by the methods of a closed Collector.
+var ErrClosed = errors.New("eBPF collector is closed")
 
 // Open loads and attaches the programs. On failure nothing stays loaded
 // and the error wraps ErrNoBTF, ErrPermission or ErrUnsupported where
@@ -87,9 +92,9 @@ func Open(opts Options) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("count possible CPUs: %w", err)
 	}
-	c := &Collector{pageSize: uint64(os.Getpagesize()), poll: opts.ExitPoll}
-	if c.poll <= 0 {
-		c.poll = 100 * time.Millisecond
+	poll := opts.ExitPoll
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
 	}
 	// Exact RSS first; without CAP_PERFMON the verifier refuses its
 	// pointer arithmetic, and the folded counters are the fallback. The
@@ -99,38 +104,31 @@ func Open(opts Options) (*Collector, error) {
 	if opts.NoExits {
 		hooks = []string{""}
 	}
-	var errs []error
-	ok := false
+	var lastErr error
 	variants := []bool{true, false}
 	if cpus > maxExactCPUs {
 		variants = variants[1:]
 	}
 	for _, exact := range variants {
 		for _, hook := range hooks {
+			c := &Collector{pageSize: uint64(os.Getpagesize()), poll: poll}
 			err := c.load(kernelTypes, uint32(cpus), exact, hook)
 			if err == nil {
 				if err = c.attach(); err == nil {
-					ok = true
-					break
+					log.Info("ebpf view ready", "exit_hook", c.hook, "rss_exact", c.rssExact, "cpus", cpus)
+					return c, nil
 				}
-				c.release()
+				_ = c.release()
 			}
 			log.Debug("ebpf variant failed", "exact_rss", exact, "hook", hook, "err", err)
-			errs = append(errs, err)
-		}
-		if ok {
-			break
+			lastErr = err
 		}
 	}
-	if !ok {
-		// Every variant failed. The last one needs the least (no exact
-		// RSS, the plainest hook), so its error names the real obstacle:
-		// the first may only say that this kernel cannot trace
-		// taskstats_exit (EPERM without ftrace).
-		return nil, errs[len(errs)-1]
-	}
-	log.Info("ebpf view ready", "exit_hook", c.hook, "rss_exact", c.rssExact, "cpus", cpus)
-	return c, nil
+	// Every variant failed. The last one needs the least (no exact RSS,
+	// the plainest hook), so its error names the real obstacle: the first
+	// may only say that this kernel cannot trace taskstats_exit (EPERM
+	// without ftrace).
+	return nil, lastErr
 }
 
 func loadKernelBTF(path string) (*btf.Spec, error) {
@@ -237,11 +235,15 @@ func (c *Collector) RSSSlackBytes() uint64 {
 // Close detaches and unloads everything. It is safe to call twice and
 // interrupts a blocked ReadExit.
 func (c *Collector) Close() error {
-	c.closeOnce.Do(func() { c.closeErr = c.release() })
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		c.closeErr = c.release()
+	})
 	return c.closeErr
 }
 
-// release closes what is open, in reverse order of acquisition.
+// release closes what is open, in reverse order of acquisition. Fields
+// stay set: a concurrent reader sees closed descriptors, never nil.
 func (c *Collector) release() error {
 	var errs []error
 	if c.ring != nil {
@@ -256,8 +258,6 @@ func (c *Collector) release() error {
 	if c.coll != nil {
 		c.coll.Close()
 	}
-	c.ring, c.exitLink, c.iter, c.coll = nil, nil, nil, nil
-	c.iterProg, c.exitProg, c.exitsMap, c.lost = nil, nil, nil, nil
 	return errors.Join(errs...)
 }
 

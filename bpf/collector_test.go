@@ -306,11 +306,14 @@ func TestReadExitHonoursContextAndClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ReadExit(context.Background()); err == nil {
-		t.Fatal("ReadExit after Close succeeded")
+	if _, err := c.ReadExit(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("ReadExit after Close: %v, want ErrClosed", err)
 	}
-	if _, err := c.Processes(context.Background()); err == nil {
-		t.Fatal("Processes after Close succeeded")
+	if _, err := c.Processes(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Processes after Close: %v, want ErrClosed", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }
 
@@ -354,5 +357,38 @@ func TestOpenWithoutPrivilege(t *testing.T) {
 	t.Logf("unprivileged Open: %s", out)
 	if !strings.HasPrefix(string(out), "permission=true ") {
 		t.Errorf("want ErrPermission, got: %s", out)
+	}
+}
+
+// Close from another goroutine interrupts a ReadExit that waits for the
+// next exit, which then reports ErrClosed; the race detector watches the
+// collector's fields meanwhile.
+func TestCloseInterruptsReadExit(t *testing.T) {
+	c := openCollector(t, Options{ExitPoll: time.Hour})
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := c.ReadExit(context.Background()); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	go func() {
+		for range 20 {
+			_, _ = c.Processes(context.Background())
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("ReadExit after a concurrent Close: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not interrupt ReadExit")
 	}
 }

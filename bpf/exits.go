@@ -73,6 +73,9 @@ func (s *exitState) seen(k snapshot.Key) bool {
 // error wrapping ErrMalformed; the next call reads on. Call it from one
 // goroutine at a time.
 func (c *Collector) ReadExit(ctx context.Context) (Exit, error) {
+	if c.closed.Load() {
+		return Exit{}, fmt.Errorf("read exit: %w", ErrClosed)
+	}
 	if c.ring == nil {
 		return Exit{}, errors.New("read exit: no exit hook attached")
 	}
@@ -91,7 +94,7 @@ func (c *Collector) ReadExit(ctx context.Context) (Exit, error) {
 		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, ringbuf.ErrFlushed):
 			continue
 		case errors.Is(err, ringbuf.ErrClosed):
-			return Exit{}, fmt.Errorf("read exit: %w", err)
+			return Exit{}, fmt.Errorf("read exit: %w", ErrClosed)
 		case err != nil:
 			return Exit{}, fmt.Errorf("read exit: %w", err)
 		}
@@ -131,8 +134,11 @@ func (c *Collector) ExitStats() (ExitStats, error) {
 	c.exits.mu.Lock()
 	s := ExitStats{Malformed: c.exits.malformed, Duplicates: c.exits.duplicates}
 	c.exits.mu.Unlock()
+	if c.closed.Load() {
+		return s, fmt.Errorf("exit stats: %w", ErrClosed)
+	}
 	if c.lost == nil {
-		return s, errors.New("exit stats: collector is closed")
+		return s, errors.New("exit stats: no exit hook attached")
 	}
 	if err := c.lost.Get(&s.Lost); err != nil {
 		return s, fmt.Errorf("read lost exit count: %w", err)

@@ -2,7 +2,6 @@ package bpf
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -36,8 +35,8 @@ func (c *Collector) ProcessesInto(ctx context.Context, out *snapshot.Processes) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if c.iter == nil {
-		return errors.New("read eBPF snapshot: collector is closed")
+	if c.closed.Load() {
+		return fmt.Errorf("read eBPF snapshot: %w", ErrClosed)
 	}
 	bp, _ := c.bufs.Get().(*[]byte)
 	if bp == nil {

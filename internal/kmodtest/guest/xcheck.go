@@ -90,7 +90,7 @@ func openViews(ctx context.Context) (*views, error) {
 		for {
 			e, err := col.ReadExit(ctx)
 			if err != nil {
-				if ctx.Err() != nil || errors.Is(err, os.ErrClosed) || strings.Contains(err.Error(), "closed") {
+				if ctx.Err() != nil || errors.Is(err, bpf.ErrClosed) {
 					return
 				}
 				fmt.Fprintln(os.Stderr, "read exit:", err)
