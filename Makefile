@@ -19,7 +19,7 @@ FUZZ_TARGETS = \
 	./bpf:FuzzDecode \
 	./internal/crosscheck:FuzzCompare
 
-.PHONY: all deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
+.PHONY: images all deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
 
 all: kmod-check
 
@@ -72,6 +72,11 @@ fuzz:
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x $$pkg; \
 	done
+
+# The workload images kwarden/load:<kind>, FROM scratch, into the Docker
+# engine DOCKER_HOST names (default: the system's).
+images:
+	scripts/images.sh
 
 # The eBPF programs: bpf2go compiles bpf/src/kwarden.bpf.c with Debian's
 # clang into the committed bpf/kwarden_x86_bpfel.{go,o}.
