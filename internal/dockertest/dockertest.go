@@ -56,7 +56,7 @@ func Start(ctx context.Context) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{Dir: dir, sock: filepath.Join(dir, "docker.sock"), done: make(chan error, 1)}
+	d := &Daemon{Dir: dir, sock: filepath.Join(dir, "docker.sock")}
 	d.Host = "unix://" + d.sock
 	if d.log, err = os.Create(filepath.Join(dir, "dockerd.log")); err != nil {
 		return nil, err
@@ -65,8 +65,22 @@ func Start(ctx context.Context) (*Daemon, error) {
 	if err := os.WriteFile(config, []byte("{}\n"), 0o644); err != nil {
 		return nil, err
 	}
+	if err := d.Up(ctx); err != nil {
+		d.log.Close()
+		unmountBelow(dir)
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return d, nil
+}
+
+// Up starts dockerd on the daemon's directory and waits until it answers:
+// Start calls it, and so does a test that brings the engine back after
+// Down (containers, images and the socket path stay the same).
+func (d *Daemon) Up(ctx context.Context) error {
+	dir := d.Dir
 	d.cmd = exec.Command("dockerd",
-		"--config-file", config, // not the machine's /etc/docker/daemon.json
+		"--config-file", filepath.Join(dir, "daemon.json"), // not the machine's /etc/docker/daemon.json
 		"--data-root", filepath.Join(dir, "data"),
 		"--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "dockerd.pid"),
@@ -78,15 +92,32 @@ func Start(ctx context.Context) (*Daemon, error) {
 	// half-way through its own shutdown.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start dockerd: %w", err)
+		return fmt.Errorf("start dockerd: %w", err)
 	}
-	go func() { d.done <- d.cmd.Wait() }()
+	d.done = make(chan error, 1)
+	cmd := d.cmd
+	go func() { d.done <- cmd.Wait() }()
 	if err := d.waitReady(ctx, 60*time.Second); err != nil {
-		d.Stop()
-		return nil, err
+		d.Down()
+		return err
 	}
-	return d, nil
+	return nil
+}
+
+// Down stops dockerd (SIGTERM, then SIGKILL after 30 s) and keeps its
+// state for Up. Running containers stop with it.
+func (d *Daemon) Down() {
+	if d.cmd == nil || d.cmd.Process == nil {
+		return
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		<-d.done
+	}
+	d.cmd = nil
 }
 
 func (d *Daemon) waitReady(ctx context.Context, limit time.Duration) error {
@@ -139,21 +170,15 @@ func (d *Daemon) LogTail(n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-// Stop removes every container, stops dockerd (SIGTERM, then SIGKILL
-// after 30 s) and removes its directory, unmounting whatever it left.
+// Stop removes every container, stops dockerd and removes its
+// directory, unmounting whatever it left.
 func (d *Daemon) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	if ids, err := d.Docker(ctx, "ps", "-aq"); err == nil && len(bytes.TrimSpace(ids)) > 0 {
 		_, _ = d.Docker(ctx, append([]string{"rm", "-f"}, strings.Fields(string(ids))...)...)
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(30 * time.Second):
-		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
-		<-d.done
-	}
+	d.Down()
 	d.log.Close()
 	unmountBelow(d.Dir)
 	return os.RemoveAll(d.Dir)

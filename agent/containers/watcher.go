@@ -1,0 +1,305 @@
+package containers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+)
+
+// Options configure a Watcher. The zero value watches the system's
+// Docker engine.
+type Options struct {
+	// Host is the engine's address ("unix:///var/run/docker.sock"); ""
+	// takes DOCKER_HOST or the default socket.
+	Host string
+	// Resolver finds containers' cgroups; zero means the real /proc and
+	// /sys/fs/cgroup.
+	Resolver Resolver
+	// CallTimeout bounds each API call; 0 means 10 s.
+	CallTimeout time.Duration
+	// RetryMin and RetryMax bound the reconnect backoff; 0 means 200 ms
+	// and 5 s.
+	RetryMin, RetryMax time.Duration
+	// KeepRemoved is how many removed containers stay in the view; 0
+	// means 1,000. History proper is the store's job.
+	KeepRemoved int
+	Logger      *slog.Logger
+}
+
+// Status is the Watcher's connection state.
+type Status struct {
+	Connected bool      `json:"connected"`
+	Since     time.Time `json:"since"` // of the current state
+	LastError string    `json:"last_error,omitempty"`
+	Outages   int       `json:"outages"` // disconnections since start
+	Syncs     int       `json:"syncs"`   // full list+inspect passes
+	Events    int       `json:"events"`  // container events handled
+}
+
+// Watcher keeps the container view current. Its methods are safe for
+// concurrent use; Run drives it.
+type Watcher struct {
+	opts Options
+	cli  *client.Client
+	log  *slog.Logger
+
+	mu         sync.Mutex
+	containers map[string]*Container
+	removed    []string // ids in removal order, bounded by KeepRemoved
+	status     Status
+	changed    chan struct{} // closed and replaced on every change
+}
+
+// New creates a Watcher. It does not contact the engine: Run does.
+func New(opts Options) (*Watcher, error) {
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 10 * time.Second
+	}
+	if opts.RetryMin <= 0 {
+		opts.RetryMin = 200 * time.Millisecond
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = 5 * time.Second
+	}
+	if opts.KeepRemoved <= 0 {
+		opts.KeepRemoved = 1000
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clientOpts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if opts.Host != "" {
+		clientOpts = append(clientOpts, client.WithHost(opts.Host))
+	}
+	cli, err := client.NewClientWithOpts(clientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	return &Watcher{opts: opts, cli: cli, log: log, containers: map[string]*Container{},
+		status: Status{Since: time.Now()}, changed: make(chan struct{})}, nil
+}
+
+// Close releases the client.
+func (w *Watcher) Close() error { return w.cli.Close() }
+
+// Run connects, syncs and follows events until ctx ends, reconnecting
+// whenever the engine goes away. It returns ctx's error.
+func (w *Watcher) Run(ctx context.Context) error {
+	backoff := w.opts.RetryMin
+	for {
+		err := w.session(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.disconnected(err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		// A session that got as far as a sync resets the backoff.
+		if w.Status().Connected {
+			backoff = w.opts.RetryMin
+		} else {
+			backoff = min(2*backoff, w.opts.RetryMax)
+		}
+	}
+}
+
+// session is one connection: subscribe to events first (so nothing
+// between the list and the subscription is lost), sync, then apply events
+// until the stream fails.
+func (w *Watcher) session(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pctx, pcancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	_, err := w.cli.Ping(pctx)
+	pcancel()
+	if err != nil {
+		return fmt.Errorf("ping docker: %w", err)
+	}
+	msgs, errs := w.cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))})
+	if err := w.sync(ctx); err != nil {
+		return err
+	}
+	w.connected()
+	for {
+		select {
+		case m := <-msgs:
+			w.handle(ctx, m)
+		case err := <-errs:
+			if err == nil {
+				err = errors.New("event stream ended")
+			}
+			return fmt.Errorf("docker events: %w", err)
+		}
+	}
+}
+
+// sync lists every container and inspects each, replacing the view;
+// containers that vanished meanwhile are marked removed.
+func (w *Watcher) sync(ctx context.Context) error {
+	lctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	list, err := w.cli.ContainerList(lctx, container.ListOptions{All: true})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, s := range list {
+		seen[s.ID] = true
+		if err := w.refresh(ctx, s.ID); err != nil {
+			return err
+		}
+	}
+	w.mu.Lock()
+	for id, c := range w.containers {
+		if !seen[id] && c.Removed.IsZero() {
+			w.markRemovedLocked(id, time.Now())
+		}
+	}
+	w.status.Syncs++
+	w.notifyLocked()
+	w.mu.Unlock()
+	return nil
+}
+
+// refresh inspects one container and stores it; a container that is
+// already gone is marked removed.
+func (w *Watcher) refresh(ctx context.Context, id string) error {
+	ictx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	in, err := w.cli.ContainerInspect(ictx, id)
+	cancel()
+	if client.IsErrNotFound(err) {
+		w.mu.Lock()
+		w.markRemovedLocked(id, time.Now())
+		w.notifyLocked()
+		w.mu.Unlock()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("inspect container %.12s: %w", id, err)
+	}
+	c := fromInspect(in)
+	if c.Running && c.PID > 0 {
+		cg, err := w.opts.Resolver.Of(c.PID)
+		if err != nil && !errors.Is(err, ErrNoProcess) {
+			w.log.Warn("container cgroups", "id", c.ID[:12], "err", err)
+		}
+		c.Cgroups = cg
+	}
+	w.mu.Lock()
+	if old, ok := w.containers[id]; ok && !c.Running && c.Cgroups == (Cgroups{}) {
+		c.Cgroups = old.Cgroups // keep the ids of a stopped container for history
+	}
+	w.containers[id] = &c
+	w.notifyLocked()
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *Watcher) handle(ctx context.Context, m events.Message) {
+	id := m.Actor.ID
+	w.mu.Lock()
+	w.status.Events++
+	w.mu.Unlock()
+	switch m.Action {
+	case events.ActionDestroy:
+		w.mu.Lock()
+		w.markRemovedLocked(id, time.Unix(0, m.TimeNano))
+		w.notifyLocked()
+		w.mu.Unlock()
+	case events.ActionCreate, events.ActionStart, events.ActionDie, events.ActionStop, events.ActionKill,
+		events.ActionPause, events.ActionUnPause, events.ActionRename, events.ActionRestart, events.ActionOOM:
+		if err := w.refresh(ctx, id); err != nil {
+			w.log.Warn("refresh after event", "action", m.Action, "id", id, "err", err)
+		}
+	}
+}
+
+func (w *Watcher) markRemovedLocked(id string, at time.Time) {
+	c, ok := w.containers[id]
+	if !ok || !c.Removed.IsZero() {
+		return
+	}
+	c.Removed, c.State, c.Running = at, "removed", false
+	w.removed = append(w.removed, id)
+	for len(w.removed) > w.opts.KeepRemoved {
+		delete(w.containers, w.removed[0])
+		w.removed = w.removed[1:]
+	}
+}
+
+func (w *Watcher) connected() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.status.Connected, w.status.Since, w.status.LastError = true, time.Now(), ""
+	w.log.Info("docker connected", "syncs", w.status.Syncs)
+	w.notifyLocked()
+}
+
+func (w *Watcher) disconnected(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.status.Connected {
+		w.status.Outages++
+		w.status.Since = time.Now()
+		w.log.Warn("docker unreachable", "err", err)
+	}
+	w.status.Connected = false
+	if err != nil {
+		w.status.LastError = err.Error()
+	}
+	w.notifyLocked()
+}
+
+func (w *Watcher) notifyLocked() {
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// Changed returns a channel closed at the next change of the view or the
+// status.
+func (w *Watcher) Changed() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.changed
+}
+
+// Status reports the connection state.
+func (w *Watcher) Status() Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.status
+}
+
+// Containers returns a copy of the view, ordered by creation time.
+func (w *Watcher) Containers() []Container {
+	w.mu.Lock()
+	out := make([]Container, 0, len(w.containers))
+	for _, c := range w.containers {
+		cp := *c
+		cp.Labels = maps.Clone(c.Labels)
+		out = append(out, cp)
+	}
+	w.mu.Unlock()
+	slices.SortFunc(out, func(a, b Container) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
