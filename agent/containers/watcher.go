@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
@@ -182,7 +183,7 @@ func (w *Watcher) refresh(ctx context.Context, id string) error {
 	ictx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
 	in, err := w.cli.ContainerInspect(ictx, id)
 	cancel()
-	if client.IsErrNotFound(err) {
+	if cerrdefs.IsNotFound(err) {
 		w.mu.Lock()
 		w.markRemovedLocked(id, time.Now())
 		w.notifyLocked()

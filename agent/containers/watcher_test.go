@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,37 +14,21 @@ import (
 	"github.com/kwarden/kwarden/internal/testenv"
 )
 
-// engine is one dockerd with the load images, shared by this package's
-// tests (starting one takes seconds).
-var engine struct {
-	once sync.Once
-	d    *dockertest.Daemon
-	err  error
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if engine.d != nil {
-		engine.d.Stop()
-	}
+	dockertest.StopShared()
 	os.Exit(code)
 }
 
 func daemon(t *testing.T) *dockertest.Daemon {
 	t.Helper()
 	testenv.RequireNoErr(t, dockertest.Available(), "a Docker engine")
-	engine.once.Do(func() {
-		ctx := context.Background()
-		if engine.d, engine.err = dockertest.Start(ctx); engine.err != nil {
-			return
-		}
-		root, _ := filepath.Abs("../..")
-		engine.err = engine.d.BuildLoadImages(ctx, root)
-	})
-	if engine.err != nil {
-		t.Fatal(engine.err)
+	root, _ := filepath.Abs("../..")
+	d, err := dockertest.Shared(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return engine.d
+	return d
 }
 
 func startWatcher(t *testing.T, d *dockertest.Daemon) *Watcher {

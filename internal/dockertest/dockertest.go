@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -215,4 +216,32 @@ func (d *Daemon) BuildLoadImages(ctx context.Context, root string) error {
 		return fmt.Errorf("build load images: %w\n%s", err, out)
 	}
 	return nil
+}
+
+// shared is the one daemon a test binary's tests share (starting one and
+// building the images takes seconds).
+var shared struct {
+	once sync.Once
+	d    *Daemon
+	err  error
+}
+
+// Shared returns the test binary's daemon with the load images built from
+// the repository at root, starting it on first use; call StopShared from
+// TestMain. Tests using it must clean up their own containers.
+func Shared(ctx context.Context, root string) (*Daemon, error) {
+	shared.once.Do(func() {
+		if shared.d, shared.err = Start(ctx); shared.err != nil {
+			return
+		}
+		shared.err = shared.d.BuildLoadImages(ctx, root)
+	})
+	return shared.d, shared.err
+}
+
+// StopShared stops the shared daemon, if one was started.
+func StopShared() {
+	if shared.d != nil {
+		shared.d.Stop()
+	}
 }
