@@ -202,8 +202,11 @@ func (w *Watcher) refresh(ctx context.Context, id string) error {
 		c.Cgroups = cg
 	}
 	w.mu.Lock()
-	if old, ok := w.containers[id]; ok && !c.Running && c.Cgroups == (Cgroups{}) {
-		c.Cgroups = old.Cgroups // keep the ids of a stopped container for history
+	// Keep the last ids a container had when they cannot be read now: it
+	// stopped, or its process exited between inspect and the lookup.
+	// History attributes the container's figures by them.
+	if old, ok := w.containers[id]; ok && c.Cgroups == (Cgroups{}) {
+		c.Cgroups = old.Cgroups
 	}
 	w.containers[id] = &c
 	w.notifyLocked()
