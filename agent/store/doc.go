@@ -1,0 +1,22 @@
+// Package store is kwardend's history: system series, per-container
+// series, top processes and events, in one embedded bbolt file.
+//
+// Why bbolt: it is pure Go (the daemon stays one static binary), every
+// committed transaction is fsynced and the file is copy-on-write with
+// two alternating meta pages, so a SIGKILL or a power cut loses at most
+// the transaction in flight and never needs a recovery pass; the queries
+// the API needs are time-range scans, which big-endian time keys make
+// plain cursor walks. SQLite (modernc.org/sqlite, also pure Go) would
+// bring SQL at ten times the code and build time, for queries we do not
+// need.
+//
+// Layout: one bucket per kind of record. Series keys are the sample's
+// wall time in ns, big-endian, so cursors walk in time order; per-
+// container series are nested buckets keyed by container id. Values are
+// JSON: readable with bbolt's own tools, and the schema is versioned in
+// the meta bucket and migrated on Open.
+//
+// Retention: raw points older than RawRetention are folded into one point
+// per minute (gauges averaged, counters last), and everything older than
+// Retention is deleted, by Prune.
+package store
