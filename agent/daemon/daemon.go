@@ -1,0 +1,340 @@
+// Package daemon is kwardend's loop: every tick it reads the kernel views,
+// cross-checks them when it has both, takes Docker's view, computes
+// per-container figures and writes one transaction of history. A source
+// that is missing or failing is reported and the loop goes on.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/kwarden/kwarden/agent/containers"
+	"github.com/kwarden/kwarden/agent/sample"
+	"github.com/kwarden/kwarden/agent/source"
+	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/bpf"
+	"github.com/kwarden/kwarden/internal/crosscheck"
+	"github.com/kwarden/kwarden/internal/procfs"
+	"github.com/kwarden/kwarden/internal/snapshot"
+)
+
+// Config is what the daemon needs; cmd/kwardend fills it from its file,
+// flags and environment.
+type Config struct {
+	Interval     time.Duration // default 1 s; the course used 10 s and 20 s
+	Sources      source.Which  // both, kmod or ebpf; default both
+	KmodRoot     string        // "" is /proc/kwarden
+	ProcRoot     string        // "" is /proc
+	DockerHost   string        // "" is DOCKER_HOST or the default socket
+	DBPath       string
+	Thresholds   sample.Thresholds
+	TopN         int // top processes kept per tick; default 10
+	RawRetention time.Duration
+	Retention    time.Duration
+}
+
+// State is the latest tick, for the API.
+type State struct {
+	Time       time.Time          `json:"time"`
+	Tick       uint64             `json:"tick"`
+	System     store.SystemPoint  `json:"system"`
+	Containers []sample.Figures   `json:"containers"`
+	CrossCheck *crosscheck.Result `json:"crosscheck,omitempty"`
+	Sources    map[string]string  `json:"sources"` // name → "ok" or why not
+	Docker     containers.Status  `json:"docker"`
+	TickError  string             `json:"tick_error,omitempty"`
+}
+
+// Daemon runs the loop. Create with New, drive with Run.
+type Daemon struct {
+	cfg     Config
+	log     *slog.Logger
+	srcs    *source.Opened
+	watcher *containers.Watcher
+	store   *store.Store
+	sampler sample.Sampler
+	sys     procSystem
+	walker  procfs.Walker
+
+	exitMu  sync.Mutex
+	exited  map[snapshot.Key]uint64 // recent exits, the cross-check's oracle
+	pending []sample.Exit
+
+	mu     sync.Mutex
+	state  State
+	tick   uint64
+	docker bool // last known Docker connection, for outage events
+}
+
+// New opens the sources (missing ones are logged, not fatal), the
+// history and the Docker client.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	if cfg.Sources == "" {
+		cfg.Sources = source.Both
+	}
+	if cfg.TopN <= 0 {
+		cfg.TopN = 10
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Daemon{cfg: cfg, log: log, exited: map[snapshot.Key]uint64{}}
+	d.sampler.Thresholds = cfg.Thresholds
+	d.sys.root = cfg.ProcRoot
+	d.walker.Root = cfg.ProcRoot
+	var err error
+	if d.srcs, err = source.Open(ctx, cfg.Sources, cfg.KmodRoot, bpf.Options{Logger: log}, log); err != nil {
+		return nil, err
+	}
+	if d.srcs.Primary() == nil {
+		log.Warn("no kernel view: running on Docker's view only", "missing", d.srcs.Missing)
+	}
+	if d.store, err = store.Open(cfg.DBPath, store.Options{RawRetention: cfg.RawRetention, Retention: cfg.Retention}); err != nil {
+		d.srcs.Close()
+		return nil, err
+	}
+	// Reconnect at least once a tick, so a returning dockerd is seen within two.
+	if d.watcher, err = containers.New(containers.Options{Host: cfg.DockerHost, Logger: log, RetryMax: cfg.Interval}); err != nil {
+		d.store.Close()
+		d.srcs.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Store is the daemon's history, for the API.
+func (d *Daemon) Store() *store.Store { return d.store }
+
+// State returns the latest tick.
+func (d *Daemon) State() State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.state
+}
+
+// Run ticks until ctx ends, then releases everything in reverse order.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		d.watcher.Close()
+		d.store.Close()
+		d.srcs.Close()
+	}()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = d.watcher.Run(ctx) }()
+	if d.srcs.EBPF != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.readExits(ctx) }()
+	}
+	t := time.NewTicker(d.cfg.Interval)
+	defer t.Stop()
+	var bufs [2]snapshot.Processes
+	for {
+		d.runTick(ctx, &bufs)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Daemon) readExits(ctx context.Context) {
+	for {
+		e, err := d.srcs.EBPF.Collector.ReadExit(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, bpf.ErrClosed) {
+				return
+			}
+			d.log.Warn("exit event", "err", err)
+			continue
+		}
+		d.exitMu.Lock()
+		d.exited[e.Process.Key()] = e.ExitNs
+		d.pending = append(d.pending, sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID,
+			MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs})
+		d.exitMu.Unlock()
+	}
+}
+
+// runTick is one sample; its errors go into the state and the log.
+func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
+	now := time.Now()
+	st := State{Time: now, Sources: map[string]string{}}
+	for name, why := range d.srcs.Missing {
+		st.Sources[name] = "unavailable: " + why
+	}
+	var errs []error
+	var procs *snapshot.Processes
+	if src := d.srcs.Primary(); src != nil {
+		if err := src.ProcessesInto(ctx, &bufs[0]); err != nil {
+			st.Sources[src.Name()] = "failing: " + err.Error()
+			errs = append(errs, err)
+		} else {
+			st.Sources[src.Name()] = "ok"
+			procs = &bufs[0]
+		}
+	}
+	if procs != nil && d.srcs.Kmod != nil && d.srcs.EBPF != nil {
+		if err := d.srcs.EBPF.ProcessesInto(ctx, &bufs[1]); err != nil {
+			st.Sources["ebpf"] = "failing: " + err.Error()
+			errs = append(errs, err)
+		} else {
+			st.Sources["ebpf"] = "ok"
+			st.CrossCheck = d.crossCheck(&bufs[0], &bufs[1])
+		}
+	}
+	sys, err := d.sys.read()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cs := d.watcher.Containers()
+	st.Docker = d.watcher.Status()
+	var figs []sample.Figures
+	if procs != nil {
+		d.exitMu.Lock()
+		for _, e := range d.pending {
+			d.sampler.Exited(e)
+		}
+		d.pending = d.pending[:0]
+		d.exitMu.Unlock()
+		figs = d.sampler.Sample(procs, cs, sys.MemTotal)
+	} else {
+		for _, c := range cs {
+			figs = append(figs, sample.Figures{Container: c})
+		}
+	}
+	st.Containers = figs
+	st.System = store.SystemPoint{Time: now, MemTotalBytes: sys.MemTotal, MemUsedBytes: sys.MemUsed,
+		MemFreeBytes: sys.MemFree, MemAvailBytes: sys.MemAvail, CPUPercent: sys.CPUPercent, Containers: countRunning(cs)}
+	if procs != nil {
+		st.System.Processes = len(procs.Processes)
+	}
+	if st.CrossCheck != nil {
+		st.System.Discrepancies = st.CrossCheck.Discrepancies()
+	}
+	tick := store.Tick{System: st.System, Containers: map[string]store.ContainerPoint{}, Info: cs,
+		Events: d.events(now, st)}
+	for _, f := range figs {
+		if f.Running {
+			tick.Containers[f.ID] = store.ContainerPoint{CPUPercent: f.CPUPercent, CPUNs: f.CPUNs, RSSBytes: f.RSSBytes,
+				MemUsageBytes: f.MemUsageBytes, WorkingSetBytes: f.WorkingSetBytes, RAMPercent: f.RAMPercent,
+				ReadBytes: f.ReadBytes, WriteBytes: f.WriteBytes, Processes: f.Processes, Class: f.Class}
+		}
+	}
+	if procs != nil {
+		tick.Top = top(procs, d.cfg.TopN)
+	}
+	if err := d.store.WriteTick(tick); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		st.TickError = err.Error()
+		d.log.Warn("tick", "err", err)
+	}
+	d.mu.Lock()
+	d.tick++
+	st.Tick = d.tick
+	d.state = st
+	d.mu.Unlock()
+}
+
+// crossCheck compares the module's read (a) with eBPF's (b).
+func (d *Daemon) crossCheck(a, b *snapshot.Processes) *crosscheck.Result {
+	opt := crosscheck.Options{
+		Exited: func(k snapshot.Key) (uint64, bool) {
+			d.exitMu.Lock()
+			defer d.exitMu.Unlock()
+			ns, ok := d.exited[k]
+			return ns, ok
+		},
+		Alive: d.walker.Alive,
+	}
+	r := crosscheck.Compare(
+		crosscheck.View{Name: "kmod", StartNs: a.TimeNs, EndNs: a.EndTimeNs, Processes: a.Processes},
+		crosscheck.View{Name: "ebpf", StartNs: b.TimeNs, EndNs: b.EndTimeNs, Processes: b.Processes,
+			RSSSlackBytes: d.srcs.EBPF.Collector.RSSSlackBytes()}, opt)
+	// The exit oracle only needs exits since the older of the two reads.
+	d.exitMu.Lock()
+	for k, ns := range d.exited {
+		if ns < min(a.TimeNs, b.TimeNs) {
+			delete(d.exited, k)
+		}
+	}
+	d.exitMu.Unlock()
+	return r
+}
+
+// events turns what changed into history events: Docker outages and
+// recoveries, cross-check discrepancies.
+func (d *Daemon) events(now time.Time, st State) []store.Event {
+	var evs []store.Event
+	d.mu.Lock()
+	was := d.docker
+	d.docker = st.Docker.Connected
+	d.mu.Unlock()
+	switch {
+	case was && !st.Docker.Connected:
+		evs = append(evs, store.Event{Time: now, Kind: "docker.outage", Message: st.Docker.LastError})
+	case !was && st.Docker.Connected:
+		evs = append(evs, store.Event{Time: now, Kind: "docker.connected",
+			Message: fmt.Sprintf("connected (outages so far: %d)", st.Docker.Outages)})
+	}
+	if r := st.CrossCheck; r != nil {
+		for _, m := range r.Missing {
+			evs = append(evs, store.Event{Time: now, Kind: "crosscheck.missing",
+				Message: fmt.Sprintf("pid %d (%s) only in %s: %s", m.PID, m.Comm, m.OnlyIn, m.Reason)})
+		}
+		for _, dr := range r.Drift {
+			evs = append(evs, store.Event{Time: now, Kind: "crosscheck.drift",
+				Message: fmt.Sprintf("pid %d (%s) %s: kmod %s, ebpf %s: %s", dr.PID, dr.Comm, dr.Field, dr.A, dr.B, dr.Rule)})
+		}
+	}
+	return evs
+}
+
+func countRunning(cs []containers.Container) int {
+	n := 0
+	for _, c := range cs {
+		if c.Running {
+			n++
+		}
+	}
+	return n
+}
+
+// top returns the n processes with the most RSS (CPU % needs two reads
+// of the same process; the API derives it from the series).
+func top(ps *snapshot.Processes, n int) []store.ProcessPoint {
+	idx := make([]int, len(ps.Processes))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		ra, rb := ps.Processes[a].RSSBytes(), ps.Processes[b].RSSBytes()
+		switch {
+		case ra > rb:
+			return -1
+		case ra < rb:
+			return 1
+		}
+		return 0
+	})
+	out := make([]store.ProcessPoint, 0, n)
+	for _, i := range idx[:min(n, len(idx))] {
+		p := &ps.Processes[i]
+		out = append(out, store.ProcessPoint{PID: p.PID, Comm: p.Comm, ContainerID: p.ContainerID, RSSBytes: p.RSSBytes()})
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kwarden/kwarden/agent/sample"
+	"github.com/kwarden/kwarden/agent/source"
+	"github.com/kwarden/kwarden/internal/dockertest"
+	"github.com/kwarden/kwarden/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dockertest.StopShared()
+	os.Exit(code)
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+
+func engine(t *testing.T) *dockertest.Daemon {
+	t.Helper()
+	testenv.RequireNoErr(t, dockertest.Available(), "a Docker engine")
+	root, _ := filepath.Abs("../..")
+	d, err := dockertest.Shared(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func start(t *testing.T, cfg Config) *Daemon {
+	t.Helper()
+	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return d
+}
+
+// waitState polls the daemon's state for up to 30 s.
+func waitState(t *testing.T, d *Daemon, what string, cond func(State) bool) State {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := d.State()
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; last state: tick %d, docker %+v, sources %v, error %q",
+				what, st.Tick, st.Docker, st.Sources, st.TickError)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The whole loop on the eBPF view and a real dockerd: a cpu container's
+// CPU % reaches the history; dockerd stops and returns, and the daemon
+// reports the outage and is connected again within two ticks.
+func TestDaemonEndToEnd(t *testing.T) {
+	eng := engine(t)
+	ctx := context.Background()
+	if _, err := eng.Docker(ctx, "run", "-d", "--network", "none", "--name", "kwd-cpu", "--label", "kwarden.kind=cpu",
+		"kwarden/load:cpu", "-workers", "1"); err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Docker(ctx, "rm", "-f", "kwd-cpu")
+	const interval = 250 * time.Millisecond
+	d := start(t, Config{Interval: interval, Sources: source.EBPFOnly, DockerHost: eng.Host,
+		DBPath: filepath.Join(t.TempDir(), "history.db"), Thresholds: sample.Thresholds{CPUPercent: 20, RAMPercent: 20}})
+	st := waitState(t, d, "the cpu container measured", func(s State) bool {
+		for _, c := range s.Containers {
+			if c.Name == "kwd-cpu" && c.CPUPercent > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	if st.Sources["ebpf"] != "ok" {
+		t.Fatalf("sources %v", st.Sources)
+	}
+	var id string
+	for _, c := range st.Containers {
+		if c.Name == "kwd-cpu" {
+			id = c.ID
+		}
+	}
+	time.Sleep(2 * time.Second)
+	pts, err := d.Store().ContainerSeries(id, time.Now().Add(-time.Minute), time.Now(), 0)
+	if err != nil || len(pts) < 5 {
+		t.Fatalf("history of kwd-cpu: %v, %d points", err, len(pts))
+	}
+	// Average the last points: one 250 ms tick is a few scheduler ticks.
+	var sum float64
+	last := pts[len(pts)-4:]
+	for _, p := range last {
+		sum += p.CPUPercent
+	}
+	avg := sum / float64(len(last))
+	t.Logf("kwd-cpu: %d points, CPU %.1f %% over the last %d, class %s", len(pts), avg, len(last), last[len(last)-1].Class)
+	if avg < 85 || avg > 115 || last[len(last)-1].Class != "high" {
+		t.Errorf("cpu container: %.1f %%, class %s; want 100 ± 15 %%, high", avg, last[len(last)-1].Class)
+	}
+
+	eng.Down()
+	waitState(t, d, "the outage", func(s State) bool { return !s.Docker.Connected })
+	if err := eng.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	back := d.State().Tick
+	st = waitState(t, d, "the reconnection", func(s State) bool { return s.Docker.Connected })
+	t.Logf("connected again %d ticks after dockerd answered", st.Tick-back)
+	if st.Tick-back > 2 {
+		t.Errorf("reconnected %d ticks after dockerd's return, want ≤ 2", st.Tick-back)
+	}
+	time.Sleep(2 * interval) // the tick after reconnecting writes the event
+	evs, err := d.Store().Events(time.Now().Add(-time.Minute), time.Now(), "docker.", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	if !strings.Contains(strings.Join(kinds, " "), "docker.outage docker.connected") {
+		t.Errorf("docker events %v, want an outage then a connection", kinds)
+	}
+}
+
+// Without the module and without eBPF the daemon still runs, says so,
+// and serves Docker's view.
+func TestDaemonWithoutKernelViews(t *testing.T) {
+	eng := engine(t)
+	ctx := context.Background()
+	if _, err := eng.Docker(ctx, "run", "-d", "--network", "none", "--name", "kwd-low", "kwarden/load:low"); err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Docker(ctx, "rm", "-f", "kwd-low")
+	d := start(t, Config{Interval: 100 * time.Millisecond, Sources: source.Module, KmodRoot: filepath.Join(t.TempDir(), "none"),
+		DockerHost: eng.Host, DBPath: filepath.Join(t.TempDir(), "history.db")})
+	st := waitState(t, d, "a tick with the container", func(s State) bool {
+		for _, c := range s.Containers {
+			if c.Name == "kwd-low" && c.Running {
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.HasPrefix(st.Sources["kmod"], "unavailable:") || !strings.Contains(st.Sources["kmod"], "not loaded") {
+		t.Errorf("sources %v: want kmod unavailable, not loaded", st.Sources)
+	}
+	if st.System.MemTotalBytes == 0 {
+		t.Errorf("no system figures without the module: %+v", st.System)
+	}
+}
