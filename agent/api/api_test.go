@@ -1,0 +1,277 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kwarden/kwarden/agent/containers"
+	"github.com/kwarden/kwarden/agent/daemon"
+	"github.com/kwarden/kwarden/agent/sample"
+	"github.com/kwarden/kwarden/agent/store"
+)
+
+var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+// backend is a real history store plus a state, as the daemon would have.
+type backend struct {
+	mu    sync.Mutex
+	st    daemon.State
+	store *store.Store
+}
+
+func (b *backend) State() daemon.State {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.st
+}
+func (b *backend) Store() *store.Store { return b.store }
+
+const idA = "aaaa1111aaaa1111aaaa1111aaaa1111aaaa1111aaaa1111aaaa1111aaaa1111"
+const idB = "bbbb2222bbbb2222bbbb2222bbbb2222bbbb2222bbbb2222bbbb2222bbbb2222"
+
+func newBackend(t testing.TB) *backend {
+	s, err := store.Open(filepath.Join(t.TempDir(), "h.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	a := containers.Container{ID: idA, Name: "kw-a", Image: "kwarden/load:cpu", Kind: "cpu", Running: true, Created: t0}
+	b := containers.Container{ID: idB, Name: "kw-b\"\n", Image: "kwarden/load:ram", Created: t0, State: "removed", Removed: t0.Add(time.Minute)}
+	for i := range 60 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		tk := store.Tick{System: store.SystemPoint{Time: at, MemTotalBytes: 1 << 30, MemUsedBytes: 1 << 29, CPUPercent: float64(i)},
+			Containers: map[string]store.ContainerPoint{idA: {CPUPercent: 100, CPUNs: uint64(i) * 1e9}},
+			Info:       []containers.Container{a, b}, Top: []store.ProcessPoint{{PID: 1, Comm: "init"}}}
+		if i == 30 {
+			tk.Events = []store.Event{{Time: at, Kind: "docker.outage", Message: "gone"}, {Time: at, Kind: "container.die", ContainerID: idA}}
+		}
+		if err := s.WriteTick(tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fa := sample.Figures{Container: a, CPUPercent: 99.5, CPUNs: 59e9, RSSBytes: 3 << 20, WorkingSetBytes: 2 << 20, Class: "high"}
+	return &backend{store: s, st: daemon.State{Time: t0.Add(time.Minute), Tick: 60, Containers: []sample.Figures{fa},
+		Sources: map[string]string{"ebpf": "ok"}, Docker: containers.Status{Connected: true},
+		System: store.SystemPoint{MemTotalBytes: 1 << 30, MemUsedBytes: 1 << 29}}}
+}
+
+func testServer(t testing.TB, b *backend, token string) *httptest.Server {
+	h := New(b, Options{Token: token, StreamEvery: 10 * time.Millisecond, now: func() time.Time { return t0.Add(time.Minute) }})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t testing.TB, srv *httptest.Server, path, token string) (int, map[string]any, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", srv.URL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("%s: invalid JSON %q", path, body)
+		}
+	}
+	return resp.StatusCode, m, string(body)
+}
+
+func TestRoutes(t *testing.T) {
+	srv := testServer(t, newBackend(t), "")
+	code, m, _ := get(t, srv, "/api/v1/health", "")
+	if code != 200 || m["status"] != "ok" {
+		t.Errorf("health: %d %v", code, m)
+	}
+	code, m, _ = get(t, srv, "/api/v1/system?from=now-30s&step=10s", "")
+	if code != 200 || len(m["points"].([]any)) != 3 {
+		t.Errorf("system: %d %v", code, m)
+	}
+	code, m, _ = get(t, srv, "/api/v1/containers", "")
+	if code != 200 || len(m["containers"].([]any)) != 1 {
+		t.Errorf("containers: %d %v", code, m)
+	}
+	code, m, _ = get(t, srv, "/api/v1/containers?all=true", "")
+	if code != 200 || len(m["containers"].([]any)) != 2 {
+		t.Errorf("containers, removed included: %d %v", code, m)
+	}
+	for _, id := range []string{idA, idA[:8], "kw-a"} {
+		code, m, _ = get(t, srv, "/api/v1/containers/"+url.PathEscape(id)+"/series?from="+t0.Format(time.RFC3339)+"&step=1m", "")
+		if code != 200 || m["id"] != idA || len(m["points"].([]any)) != 1 {
+			t.Errorf("series of %s: %d %v", id, code, m)
+		}
+	}
+	code, m, _ = get(t, srv, "/api/v1/events?from=now-1h&kind=docker.", "")
+	if code != 200 || len(m["events"].([]any)) != 1 {
+		t.Errorf("events: %d %v", code, m)
+	}
+	code, m, _ = get(t, srv, "/api/v1/processes", "")
+	if code != 200 || len(m["processes"].([]any)) != 1 {
+		t.Errorf("processes: %d %v", code, m)
+	}
+	code, m, _ = get(t, srv, "/api/v1/crosscheck", "")
+	if code != 200 || m["available"] != false {
+		t.Errorf("crosscheck: %d %v", code, m)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	srv := testServer(t, newBackend(t), "")
+	for path, want := range map[string]int{
+		"/api/v1/system?from=yesterday":                 400,
+		"/api/v1/system?from=now&to=now-1h":             400,
+		"/api/v1/system?step=-5s":                       400,
+		"/api/v1/system?step=1ms&from=now-24h":          400,
+		"/api/v1/system?from=now-400h":                  200,
+		"/api/v1/system?from=now-900h":                  400,
+		"/api/v1/containers?all=maybe":                  400,
+		"/api/v1/containers/nothere/series":             404,
+		"/api/v1/containers/" + "a" + "/series":         400, // ambiguous? no: one match
+		"/api/v1/events?limit=0":                        400,
+		"/api/v1/events?limit=abc":                      400,
+		"/api/v1/events?kind=" + strings.Repeat("x", 65): 400,
+		"/api/v1/processes?at=soon":                     400,
+		"/api/v1/nope":                                  404,
+	} {
+		if path == "/api/v1/containers/a/series" {
+			want = 200 // "a" is a unique prefix of idA
+		}
+		code, m, body := get(t, srv, path, "")
+		if code != want {
+			t.Errorf("%s: %d, want %d (%s)", path, code, want, body)
+		}
+		if code >= 400 && (m == nil || m["error"] == "") {
+			t.Errorf("%s: error without a JSON message: %s", path, body)
+		}
+	}
+	if code, _, _ := get(t, srv, "/api/v1/system", ""); code != 200 {
+		t.Errorf("defaults: %d", code)
+	}
+	resp, _ := srv.Client().Post(srv.URL+"/api/v1/system", "text/plain", nil)
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", resp.StatusCode)
+	}
+}
+
+func TestToken(t *testing.T) {
+	srv := testServer(t, newBackend(t), "s3cret")
+	if code, _, _ := get(t, srv, "/api/v1/system", ""); code != 401 {
+		t.Errorf("no token: %d", code)
+	}
+	if code, _, _ := get(t, srv, "/api/v1/system", "wrong"); code != 401 {
+		t.Errorf("wrong token: %d", code)
+	}
+	if code, _, _ := get(t, srv, "/metrics", ""); code != 401 {
+		t.Errorf("metrics without token: %d", code)
+	}
+	if code, _, _ := get(t, srv, "/api/v1/system", "s3cret"); code != 200 {
+		t.Errorf("right token: %d", code)
+	}
+	if code, _, _ := get(t, srv, "/api/v1/health", ""); code != 200 {
+		t.Errorf("health needs no token: %d", code)
+	}
+}
+
+var promLine = regexp.MustCompile(`^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? [-+0-9.e]+$`)
+
+func TestMetrics(t *testing.T) {
+	srv := testServer(t, newBackend(t), "")
+	code, _, body := get(t, srv, "/metrics", "")
+	if code != 200 {
+		t.Fatal(code)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		if strings.HasPrefix(line, "# ") {
+			continue
+		}
+		if !promLine.MatchString(line) {
+			t.Errorf("not Prometheus text format: %q", line)
+		}
+	}
+	for _, want := range []string{
+		`container_cpu_usage_seconds_total{id="/docker/` + idA + `",name="kw-a",image="kwarden/load:cpu",kind="cpu"} 59`,
+		`container_memory_working_set_bytes{id="/docker/` + idA + `",name="kw-a",image="kwarden/load:cpu",kind="cpu"} 2.097152e+06`,
+		`kwarden_source_up{source="ebpf"} 1`,
+		`kwarden_docker_up 1`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("missing %q in\n%s", want, body)
+		}
+	}
+}
+
+func TestStream(t *testing.T) {
+	b := newBackend(t)
+	srv := testServer(t, b, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/stream", nil)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	var ticks []StreamTick
+	for sc.Scan() && len(ticks) < 2 {
+		line := sc.Text()
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			var st StreamTick
+			if err := json.Unmarshal([]byte(data), &st); err != nil {
+				t.Fatal(err)
+			}
+			ticks = append(ticks, st)
+			b.mu.Lock()
+			b.st.Tick++ // the next tick
+			b.mu.Unlock()
+		}
+	}
+	if len(ticks) != 2 || ticks[0].Tick != 60 || ticks[1].Tick != 61 || len(ticks[0].Containers) != 1 {
+		t.Fatalf("stream: %+v", ticks)
+	}
+}
+
+// No query string makes the API answer 5xx or anything but JSON.
+func FuzzQueryParams(f *testing.F) {
+	b := newBackend(f)
+	h := New(b, Options{now: func() time.Time { return t0.Add(time.Minute) }})
+	for _, s := range []string{"from=now-1h&step=1m", "from=1764417600&to=1764417660", "from=1764417600000", "step=0.5", "limit=5&kind=c", "all=1", "at=now-10s"} {
+		f.Add("system", s)
+		f.Add("events", s)
+		f.Add("containers/"+idA[:6]+"/series", s)
+	}
+	f.Fuzz(func(t *testing.T, route, query string) {
+		u := &url.URL{Path: "/api/v1/" + route, RawQuery: query}
+		req := httptest.NewRequest("GET", "http://x/", nil)
+		req.URL = u
+		req.RequestURI = u.RequestURI()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s?%s: %d %s", route, query, rec.Code, rec.Body.String())
+		}
+		if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+			var m map[string]any
+			if rec.Header().Get("Content-Type") == "application/json" && json.Unmarshal(rec.Body.Bytes(), &m) != nil {
+				t.Fatalf("%s?%s: bad JSON %q", route, query, rec.Body.String())
+			}
+		}
+	})
+}

@@ -1,0 +1,72 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// StreamTick is what /api/v1/stream sends for every tick.
+type StreamTick struct {
+	Tick          uint64    `json:"tick"`
+	Time          time.Time `json:"time"`
+	MemUsedBytes  uint64    `json:"mem_used_bytes"`
+	MemTotalBytes uint64    `json:"mem_total_bytes"`
+	CPUPercent    float64   `json:"cpu_percent"`
+	Containers    []struct {
+		ID         string  `json:"id"`
+		Name       string  `json:"name"`
+		CPUPercent float64 `json:"cpu_percent"`
+		RSSBytes   uint64  `json:"rss_bytes"`
+		Class      string  `json:"class"`
+	} `json:"containers"`
+	Discrepancies int `json:"discrepancies"`
+}
+
+// stream sends one server-sent event per tick until the client goes.
+func (s *server) stream(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": kwarden stream\n\n")
+	fl.Flush()
+	t := time.NewTicker(s.opts.StreamEvery)
+	defer t.Stop()
+	var last uint64
+	for {
+		st := s.b.State()
+		if st.Tick != last && st.Tick != 0 {
+			last = st.Tick
+			ev := StreamTick{Tick: st.Tick, Time: st.Time, MemUsedBytes: st.System.MemUsedBytes,
+				MemTotalBytes: st.System.MemTotalBytes, CPUPercent: st.System.CPUPercent, Discrepancies: st.System.Discrepancies}
+			for _, c := range st.Containers {
+				if !c.Running {
+					continue
+				}
+				ev.Containers = append(ev.Containers, struct {
+					ID         string  `json:"id"`
+					Name       string  `json:"name"`
+					CPUPercent float64 `json:"cpu_percent"`
+					RSSBytes   uint64  `json:"rss_bytes"`
+					Class      string  `json:"class"`
+				}{c.ID, c.Name, c.CPUPercent, c.RSSBytes, c.Class})
+			}
+			b, _ := json.Marshal(ev)
+			if _, err := fmt.Fprintf(w, "event: tick\nid: %d\ndata: %s\n\n", st.Tick, b); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+}
