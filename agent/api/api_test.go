@@ -135,20 +135,20 @@ func TestRoutes(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	srv := testServer(t, newBackend(t), "")
 	for path, want := range map[string]int{
-		"/api/v1/system?from=yesterday":                 400,
-		"/api/v1/system?from=now&to=now-1h":             400,
-		"/api/v1/system?step=-5s":                       400,
-		"/api/v1/system?step=1ms&from=now-24h":          400,
-		"/api/v1/system?from=now-400h":                  200,
-		"/api/v1/system?from=now-900h":                  400,
-		"/api/v1/containers?all=maybe":                  400,
-		"/api/v1/containers/nothere/series":             404,
-		"/api/v1/containers/" + "a" + "/series":         400, // ambiguous? no: one match
-		"/api/v1/events?limit=0":                        400,
-		"/api/v1/events?limit=abc":                      400,
+		"/api/v1/system?from=yesterday":                  400,
+		"/api/v1/system?from=now&to=now-1h":              400,
+		"/api/v1/system?step=-5s":                        400,
+		"/api/v1/system?step=1ms&from=now-24h":           400,
+		"/api/v1/system?from=now-400h":                   200,
+		"/api/v1/system?from=now-900h":                   400,
+		"/api/v1/containers?all=maybe":                   400,
+		"/api/v1/containers/nothere/series":              404,
+		"/api/v1/containers/" + "a" + "/series":          400, // ambiguous? no: one match
+		"/api/v1/events?limit=0":                         400,
+		"/api/v1/events?limit=abc":                       400,
 		"/api/v1/events?kind=" + strings.Repeat("x", 65): 400,
-		"/api/v1/processes?at=soon":                     400,
-		"/api/v1/nope":                                  404,
+		"/api/v1/processes?at=soon":                      400,
+		"/api/v1/nope":                                   404,
 	} {
 		if path == "/api/v1/containers/a/series" {
 			want = 200 // "a" is a unique prefix of idA
