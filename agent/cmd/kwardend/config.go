@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is kwardend's configuration: defaults, then the JSON file, then
+// KWARDEN_* environment variables, then flags, each overriding the last.
+type config struct {
+	Listen       string        `json:"listen"`   // default 127.0.0.1:9070
+	Token        string        `json:"token"`    // required when Listen is not loopback
+	Interval     time.Duration `json:"interval"` // "1s"; the course used 10s and 20s
+	Sources      string        `json:"sources"`  // both, kmod, ebpf
+	KmodRoot     string        `json:"kmod_root"`
+	DockerHost   string        `json:"docker_host"`
+	DB           string        `json:"db"`
+	CPUHigh      float64       `json:"cpu_high_percent"` // class thresholds
+	RAMHigh      float64       `json:"ram_high_percent"`
+	RawRetention time.Duration `json:"raw_retention"`
+	Retention    time.Duration `json:"retention"`
+}
+
+func defaults() config {
+	return config{Listen: "127.0.0.1:9070", Interval: time.Second, Sources: "both",
+		DB: "/var/lib/kwarden/history.db", CPUHigh: 20, RAMHigh: 20,
+		RawRetention: 24 * time.Hour, Retention: 7 * 24 * time.Hour}
+}
+
+// UnmarshalJSON accepts durations as strings ("10s").
+func (c *config) UnmarshalJSON(b []byte) error {
+	type plain config
+	var raw struct {
+		plain
+		Interval     string `json:"interval"`
+		RawRetention string `json:"raw_retention"`
+		Retention    string `json:"retention"`
+	}
+	raw.plain = plain(*c)
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	*c = config(raw.plain)
+	for _, d := range []struct {
+		s   string
+		dst *time.Duration
+	}{{raw.Interval, &c.Interval}, {raw.RawRetention, &c.RawRetention}, {raw.Retention, &c.Retention}} {
+		if d.s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.s)
+		if err != nil {
+			return err
+		}
+		*d.dst = v
+	}
+	return nil
+}
+
+// load builds the configuration from args and env (lookup).
+func load(args []string, lookup func(string) (string, bool)) (config, error) {
+	c := defaults()
+	fs := flag.NewFlagSet("kwardend", flag.ContinueOnError)
+	path := fs.String("config", "", "JSON configuration file")
+	listen := fs.String("listen", c.Listen, "API address")
+	token := fs.String("token", "", "bearer token the API requires (required beyond loopback)")
+	interval := fs.Duration("interval", c.Interval, "sampling interval")
+	sources := fs.String("sources", c.Sources, "kernel views: both, kmod or ebpf")
+	kmodRoot := fs.String("kmod-root", "", "the module's files (default /proc/kwarden)")
+	dockerHost := fs.String("docker-host", "", "Docker engine address (default DOCKER_HOST or the system socket)")
+	db := fs.String("db", c.DB, "history database file")
+	cpuHigh := fs.Float64("cpu-high", c.CPUHigh, "CPU % above which a container is classed high")
+	ramHigh := fs.Float64("ram-high", c.RAMHigh, "RAM % above which a container is classed high")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *path != "" {
+		b, err := os.ReadFile(*path)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("config %s: %w", *path, err)
+		}
+	}
+	env := map[string]func(string) error{
+		"KWARDEN_LISTEN":      func(v string) error { c.Listen = v; return nil },
+		"KWARDEN_TOKEN":       func(v string) error { c.Token = v; return nil },
+		"KWARDEN_SOURCES":     func(v string) error { c.Sources = v; return nil },
+		"KWARDEN_DB":          func(v string) error { c.DB = v; return nil },
+		"KWARDEN_DOCKER_HOST": func(v string) error { c.DockerHost = v; return nil },
+		"KWARDEN_INTERVAL": func(v string) (err error) {
+			c.Interval, err = time.ParseDuration(v)
+			return err
+		},
+		"KWARDEN_CPU_HIGH": func(v string) (err error) {
+			c.CPUHigh, err = strconv.ParseFloat(v, 64)
+			return err
+		},
+		"KWARDEN_RAM_HIGH": func(v string) (err error) {
+			c.RAMHigh, err = strconv.ParseFloat(v, 64)
+			return err
+		},
+	}
+	for name, set := range env {
+		if v, ok := lookup(name); ok {
+			if err := set(v); err != nil {
+				return c, fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "listen":
+			c.Listen = *listen
+		case "token":
+			c.Token = *token
+		case "interval":
+			c.Interval = *interval
+		case "sources":
+			c.Sources = *sources
+		case "kmod-root":
+			c.KmodRoot = *kmodRoot
+		case "docker-host":
+			c.DockerHost = *dockerHost
+		case "db":
+			c.DB = *db
+		case "cpu-high":
+			c.CPUHigh = *cpuHigh
+		case "ram-high":
+			c.RAMHigh = *ramHigh
+		}
+	})
+	return c, c.check()
+}
+
+func (c config) check() error {
+	if c.Interval < 100*time.Millisecond || c.Interval > time.Hour {
+		return fmt.Errorf("interval %v out of range 100ms..1h", c.Interval)
+	}
+	switch c.Sources {
+	case "both", "kmod", "ebpf":
+	default:
+		return fmt.Errorf("sources %q: want both, kmod or ebpf", c.Sources)
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %q: %w", c.Listen, err)
+	}
+	ip := net.ParseIP(host)
+	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	if !loopback && c.Token == "" {
+		return fmt.Errorf("listen %q is beyond loopback: set a token (-token or KWARDEN_TOKEN)", c.Listen)
+	}
+	if c.CPUHigh < 0 || c.RAMHigh < 0 || c.CPUHigh > 100*1024 || c.RAMHigh > 100 {
+		return fmt.Errorf("thresholds cpu %.1f / ram %.1f out of range", c.CPUHigh, c.RAMHigh)
+	}
+	return nil
+}

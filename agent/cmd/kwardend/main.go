@@ -1,0 +1,77 @@
+// Command kwardend is kwarden's daemon: it samples the kernel views and
+// Docker every tick, keeps history, and serves the HTTP API and
+// /metrics (see docs/api.md). Configuration: -config FILE (JSON),
+// KWARDEN_* variables, flags; kwardend -h lists them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kwarden/kwarden/agent/api"
+	"github.com/kwarden/kwarden/agent/daemon"
+	"github.com/kwarden/kwarden/agent/sample"
+	"github.com/kwarden/kwarden/agent/source"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], os.LookupEnv, log, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "kwardend:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the daemon and the API and stops both when ctx ends. ready,
+// if not nil, receives the API's address once it listens.
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), log *slog.Logger, ready chan<- string) error {
+	cfg, err := load(args, lookup)
+	if err != nil {
+		return err
+	}
+	d, err := daemon.New(ctx, daemon.Config{
+		Interval: cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
+		DockerHost: cfg.DockerHost, DBPath: cfg.DB,
+		Thresholds:   sample.Thresholds{CPUPercent: cfg.CPUHigh, RAMPercent: cfg.RAMHigh},
+		RawRetention: cfg.RawRetention, Retention: cfg.Retention,
+	}, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: api.New(d, api.Options{Token: cfg.Token, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("api", "err", err)
+			cancel()
+		}
+	}()
+	log.Info("kwardend running", "listen", ln.Addr().String(), "interval", cfg.Interval.String(),
+		"sources", cfg.Sources, "db", cfg.DB, "token", cfg.Token != "")
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	<-ctx.Done()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	_ = srv.Shutdown(sctx)
+	return <-done
+}
