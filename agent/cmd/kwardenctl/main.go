@@ -1,0 +1,123 @@
+// Command kwardenctl talks to kwardend's API, and starts workloads.
+//
+//	kwardenctl [-addr URL] [-token T] [-o table|json] COMMAND
+//
+// Commands:
+//
+//	status                  memory, containers grouped by class, what was deleted
+//	containers [-all]       current containers (-all: removed ones too)
+//	events [-since D] [-kind PREFIX]
+//	crosscheck              the last module-vs-eBPF comparison
+//	top [-n TICKS]          live view from the stream (default: until ^C)
+//	spawn -profile A|B|C    one round of the course's workload generator
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "kwardenctl:", err)
+		os.Exit(1)
+	}
+}
+
+type cli struct {
+	addr   string
+	token  string
+	output string
+	out    io.Writer
+	http   *http.Client
+}
+
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), out io.Writer) error {
+	c := &cli{out: out, http: &http.Client{Timeout: 30 * time.Second}}
+	fs := flag.NewFlagSet("kwardenctl", flag.ContinueOnError)
+	fs.SetOutput(out)
+	def := "http://127.0.0.1:9070"
+	if v, ok := lookup("KWARDEN_ADDR"); ok {
+		def = v
+	}
+	tok, _ := lookup("KWARDEN_TOKEN")
+	fs.StringVar(&c.addr, "addr", def, "kwardend's API (env KWARDEN_ADDR)")
+	fs.StringVar(&c.token, "token", tok, "bearer token (env KWARDEN_TOKEN)")
+	fs.StringVar(&c.output, "o", "table", "output: table or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.output != "table" && c.output != "json" {
+		return fmt.Errorf("-o %q: want table or json", c.output)
+	}
+	if fs.NArg() == 0 {
+		return errors.New("usage: kwardenctl [-addr URL] [-o table|json] status|containers|events|crosscheck|top|spawn")
+	}
+	cmd, rest := fs.Arg(0), fs.Args()[1:]
+	switch cmd {
+	case "status":
+		return c.status(ctx, rest)
+	case "containers":
+		return c.containers(ctx, rest)
+	case "events":
+		return c.events(ctx, rest)
+	case "crosscheck":
+		return c.crosscheck(ctx, rest)
+	case "top":
+		return c.top(ctx, rest)
+	case "spawn":
+		return spawnCmd(ctx, rest, lookup, c)
+	}
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// get fetches an API path into v.
+func (c *cli) get(ctx context.Context, path string, q url.Values, v any) error {
+	u := c.addr + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("kwardend at %s: %w", c.addr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(body, &e)
+		return fmt.Errorf("%s: %s: %s", path, resp.Status, e.Error)
+	}
+	return json.Unmarshal(body, v)
+}
+
+// printJSON writes v for -o json.
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

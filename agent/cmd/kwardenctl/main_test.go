@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kwarden/kwarden/agent/api"
+	"github.com/kwarden/kwarden/agent/daemon"
+	"github.com/kwarden/kwarden/agent/source"
+	"github.com/kwarden/kwarden/internal/dockertest"
+	"github.com/kwarden/kwarden/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dockertest.StopShared()
+	os.Exit(code)
+}
+
+// Every command against a running daemon (real dockerd, eBPF view),
+// with a token, in both output formats.
+func TestCommands(t *testing.T) {
+	testenv.RequireNoErr(t, dockertest.Available(), "a Docker engine")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root, _ := filepath.Abs("../../..")
+	eng, err := dockertest.Shared(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(ctx, daemon.Config{Interval: 200 * time.Millisecond, Sources: source.EBPFOnly,
+		DockerHost: eng.Host, DBPath: filepath.Join(t.TempDir(), "h.db")}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	srv := httptest.NewServer(api.New(d, api.Options{Token: "t0k"}))
+	defer srv.Close()
+	env := func(k string) (string, bool) {
+		v, ok := map[string]string{"KWARDEN_ADDR": srv.URL, "KWARDEN_TOKEN": "t0k", "DOCKER_HOST": eng.Host}[k]
+		return v, ok
+	}
+	ctl := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, args, env, &out); err != nil {
+			t.Fatalf("kwardenctl %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return out.String()
+	}
+
+	out := ctl("spawn", "-profile", "C", "-docker-host", eng.Host)
+	if n := strings.Count(out, "started kw-"); n != 5 {
+		t.Fatalf("spawn C started %d containers:\n%s", n, out)
+	}
+	defer func() {
+		ids, _ := eng.Docker(context.Background(), "ps", "-aq", "--filter", "label=kwarden.spawned=true")
+		if f := strings.Fields(string(ids)); len(f) > 0 {
+			eng.Docker(context.Background(), append([]string{"rm", "-f"}, f...)...)
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out = ctl("-o", "json", "containers")
+		var cs containerList
+		if err := json.Unmarshal([]byte(out), &cs); err != nil {
+			t.Fatal(err)
+		}
+		classified := 0
+		for _, f := range cs.Containers {
+			if f.Labels["kwarden.profile"] == "C" && f.Class != "" {
+				classified++
+			}
+		}
+		if classified == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spawned containers not measured:\n%s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out = ctl("status")
+	t.Logf("status:\n%s", out)
+	for _, want := range []string{"kwardend: ok", "memory: total", "HIGH (", "LOW (", "DELETED ("} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q", want)
+		}
+	}
+	// Delete one: status shows it under DELETED, containers -all lists it.
+	var cs containerList
+	if err := json.Unmarshal([]byte(ctl("-o", "json", "containers")), &cs); err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	for _, f := range cs.Containers {
+		if f.Labels["kwarden.profile"] == "C" {
+			first = f.Name
+		}
+	}
+	eng.Docker(ctx, "rm", "-f", first)
+	deadline = time.Now().Add(30 * time.Second)
+	for !strings.Contains(ctl("status"), first+"  ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not under DELETED:\n%s", first, ctl("status"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(ctl("containers", "-all"), first) || strings.Contains(ctl("containers"), first+" ") {
+		t.Errorf("containers -all should list the removed %s, containers should not", first)
+	}
+	if out = ctl("events", "-since", "1h"); !strings.HasPrefix(out, "TIME") {
+		t.Errorf("events:\n%s", out)
+	}
+	if out = ctl("crosscheck"); !strings.Contains(out, "unavailable") {
+		t.Errorf("crosscheck with one view:\n%s", out)
+	}
+	out = ctl("top", "-n", "2")
+	if strings.Count(out, "tick ") != 2 || !strings.Contains(out, "kw-") {
+		t.Errorf("top -n 2:\n%s", out)
+	}
+	if out = ctl("-o", "json", "status"); !json.Valid([]byte(out)) {
+		t.Errorf("status -o json is not JSON:\n%s", out)
+	}
+
+	var buf bytes.Buffer
+	for _, args := range [][]string{{"nope"}, {"-o", "xml", "status"}, {"spawn", "-profile", "Z"}, {"-token", "wrong", "status"}, {}} {
+		if err := run(ctx, args, env, &buf); err == nil {
+			t.Errorf("kwardenctl %q succeeded", args)
+		}
+	}
+}
