@@ -17,7 +17,9 @@ FUZZ_TARGETS = \
 	./internal/procfs:FuzzParsers \
 	./internal/cgpath:FuzzContainer \
 	./bpf:FuzzDecode \
-	./internal/crosscheck:FuzzCompare
+	./internal/crosscheck:FuzzCompare \
+	./agent/api:FuzzQueryParams \
+	./agent/containers:FuzzParseProcCgroup
 
 .PHONY: images all deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
 
