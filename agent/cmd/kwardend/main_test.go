@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -96,7 +97,7 @@ func TestKwardendServesAndKeepsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := eng.Docker(ctx, "run", "-d", "--network", "none", "--name", "kwd-e2e", "--label", "kwarden.kind=ram",
-		"kwarden/load:ram", "-bytes", "32MiB"); err != nil {
+		"kwarden/load:ram", "-bytes", "128MiB"); err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Docker(ctx, "rm", "-f", "kwd-e2e")
@@ -146,8 +147,26 @@ func TestKwardendServesAndKeepsHistory(t *testing.T) {
 		} else if len(series.Points) <= firstPoints {
 			t.Errorf("after a restart %d points, before %d: history lost", len(series.Points), firstPoints)
 		}
-		if last := series.Points[len(series.Points)-1].RSS; last < 32<<20 {
-			t.Errorf("round %d: RSS %d below the 32 MiB the container holds", round, last)
+		// 128 MiB ± 10 %, in the history and in /metrics.
+		const want = 128 << 20
+		if last := series.Points[len(series.Points)-1].RSS; last < want*9/10 || last > want*11/10 {
+			t.Errorf("round %d: history RSS %d, want 128 MiB ± 10 %%", round, last)
+		}
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var rss float64
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "container_memory_rss{") && strings.Contains(line, `name="kwd-e2e"`) {
+				fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &rss)
+			}
+		}
+		t.Logf("round %d: /metrics container_memory_rss %.0f", round, rss)
+		if rss < want*0.9 || rss > want*1.1 {
+			t.Errorf("round %d: /metrics RSS %.0f, want 128 MiB ± 10 %%", round, rss)
 		}
 		cancel()
 		if err := <-done; err != nil {
