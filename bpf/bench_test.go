@@ -7,6 +7,7 @@ import (
 
 	"github.com/kwarden/kwarden/internal/procfs"
 	"github.com/kwarden/kwarden/internal/snapshot"
+	"github.com/kwarden/kwarden/internal/testenv"
 )
 
 // BenchmarkDecode10k is the Go half of an eBPF snapshot: 10,000 records.
@@ -31,13 +32,9 @@ func BenchmarkDecode10k(b *testing.B) {
 // The VM benchmark (make bench) does the same at 1,000 and 10,000
 // processes, with the module as a third side.
 func BenchmarkHostSnapshot(b *testing.B) {
-	if os.Geteuid() != 0 {
-		b.Skip("needs root")
-	}
+	testenv.Require(b, os.Geteuid() == 0, "loading eBPF programs needs root")
 	c, err := Open(Options{NoExits: true})
-	if err != nil {
-		b.Skip(err)
-	}
+	testenv.RequireNoErr(b, err, "the eBPF view")
 	defer c.Close()
 	ctx := context.Background()
 	b.Run("ebpf", func(b *testing.B) {
