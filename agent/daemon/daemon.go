@@ -32,8 +32,8 @@ type Config struct {
 	ProcRoot     string        // "" is /proc
 	DockerHost   string        // "" is DOCKER_HOST or the default socket
 	DBPath       string
-	Thresholds   sample.Thresholds
-	TopN         int // top processes kept per tick; default 10
+	Thresholds   sample.Thresholds // zero: 20 % CPU / 20 % RAM
+	TopN         int               // top processes kept per tick; default 10
 	RawRetention time.Duration
 	Retention    time.Duration
 }
@@ -82,6 +82,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	}
 	if cfg.TopN <= 0 {
 		cfg.TopN = 10
+	}
+	if cfg.Thresholds == (sample.Thresholds{}) {
+		// No thresholds would class every container high; take the
+		// course's 20 % / 20 % (kwardend's defaults too).
+		cfg.Thresholds = sample.Thresholds{CPUPercent: 20, RAMPercent: 20}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

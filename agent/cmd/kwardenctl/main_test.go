@@ -111,7 +111,11 @@ func TestCommands(t *testing.T) {
 	}
 	eng.Docker(ctx, "rm", "-f", first)
 	deadline = time.Now().Add(30 * time.Second)
-	for !strings.Contains(ctl("status"), first+"  ") {
+	deletedPart := func() string {
+		_, after, _ := strings.Cut(ctl("status"), "DELETED (")
+		return after
+	}
+	for !strings.Contains(deletedPart(), first) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s not under DELETED:\n%s", first, ctl("status"))
 		}
