@@ -103,6 +103,7 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs ./internal/crosscheck ./bpf
 	$(GO) run ./internal/kmodtest/cmd/kmodbench
+	$(GO) run ./agent/cmd/agentbench
 
 clean:
 	rm -rf bin out
