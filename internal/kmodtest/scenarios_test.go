@@ -146,9 +146,12 @@ func TestHygiene(t *testing.T) {
 		decode(t, res, "hygiene", &rep)
 		t.Logf("%d cycles: kernel memory %+d B, SUnreclaim %+d B, vmalloc %+d B", rep.Cycles, rep.KernelDelta, rep.SUnreclaimDelta, rep.VmallocDelta)
 		// 4,000 opens: leaking one 4 KiB page per open would add 16 MiB,
-		// one 64-byte object 250 KiB. The bounds leave room for per-CPU
-		// slab and page lists, which hold a few hundred KiB at most.
-		const slabBound, kernelBound = 256 << 10, 1 << 20
+		// one 64-byte object 250 KiB. Slab and vmalloc, where the
+		// module's allocations live, are bounded tightly. The kernel-wide
+		// figure also moves with per-CPU page lists and the guest's own
+		// page tables: typically +350–450 KiB, once +1.3 MiB in CI on
+		// 6.1, so its bound is 2 MiB, still 8× below a page per open.
+		const slabBound, kernelBound = 256 << 10, 2 << 20
 		if rep.ReadErrors > 0 || rep.Cycles != 1000 || rep.SUnreclaimDelta > slabBound || rep.VmallocDelta > slabBound || rep.KernelDelta > kernelBound {
 			t.Fatalf("read errors %d, kernel %+d B, SUnreclaim %+d B, vmalloc %+d B", rep.ReadErrors, rep.KernelDelta, rep.SUnreclaimDelta, rep.VmallocDelta)
 		}
