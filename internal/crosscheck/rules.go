@@ -163,6 +163,12 @@ func (cx *comparer) ppid(p *pair) {
 	if pa == pb || cx.parentGone(pa, cx.a, cx.b) || cx.parentGone(pb, cx.b, cx.a) {
 		return
 	}
+	// A task being released has lost its pid link (pid_alive() is false)
+	// and the module then reports ppid 0, while eBPF still follows
+	// real_parent: legitimate for a process that has exited.
+	if (pa == 0 || pb == 0) && cx.selfGone(p.a) {
+		return
+	}
 	cx.drift(p, "ppid", strconv.Itoa(int(pa)), strconv.Itoa(int(pb)),
 		"changed while both parents are present: only the parent's exit reparents a child")
 }
@@ -170,6 +176,19 @@ func (cx *comparer) ppid(p *pair) {
 // parentGone reports whether the process that view from names as parent
 // pid may have exited: the other view lacks it or lists another process
 // under its pid, either view lists it as a zombie, or an oracle says so.
+// selfGone reports that the process itself has exited or been reaped.
+func (cx *comparer) selfGone(p *snapshot.Process) bool {
+	if zombie(p) {
+		return true
+	}
+	if cx.exited != nil {
+		if _, ok := cx.exited(p.Key()); ok {
+			return true
+		}
+	}
+	return cx.alive != nil && !cx.alive(p.Key())
+}
+
 func (cx *comparer) parentGone(pid int32, from, other *side) bool {
 	if pid <= 0 {
 		// The idle task, parent of init and kthreadd, never exits.
