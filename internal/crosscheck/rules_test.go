@@ -135,10 +135,10 @@ var ruleCases = []ruleCase{
 		edit: func(a, b *snapshot.Process) { a.PPID = 0 }, want: []string{"ppid"}},
 	// Seen in the VM churn test: the module reads a task being released
 	// (pid_alive() false) and prints ppid 0; eBPF follows real_parent.
-	{name: "ppid 0 in one view for a process that exited", timing: OrderBFirst,
+	{name: "ppid 0 in one view for a process that exited", timing: OrderAFirst,
 		opt:  Options{Exited: func(k snapshot.Key) (uint64, bool) { return T0 + 7*ms, k.PID == 100 }},
 		edit: func(a, b *snapshot.Process) { running(a, b); a.PPID = 0 }},
-	{name: "ppid 0 in one view for a process still alive", timing: OrderBFirst,
+	{name: "ppid 0 in one view for a process still alive", timing: OrderAFirst,
 		opt:  Options{Alive: func(snapshot.Key) bool { return true }},
 		edit: func(a, b *snapshot.Process) { running(a, b); a.PPID = 0 }, want: []string{"ppid"}},
 
