@@ -166,7 +166,7 @@ func (cx *comparer) ppid(p *pair) {
 	// A task being released has lost its pid link (pid_alive() is false)
 	// and the module then reports ppid 0, while eBPF still follows
 	// real_parent: legitimate for a process that has exited.
-	if (pa == 0 || pb == 0) && cx.selfGone(p.a) {
+	if (pa == 0 || pb == 0) && (cx.selfGone(p.a) || cx.selfGone(p.b)) {
 		return
 	}
 	cx.drift(p, "ppid", strconv.Itoa(int(pa)), strconv.Itoa(int(pb)),
