@@ -22,13 +22,8 @@ func TestMain(m *testing.M) {
 
 func daemon(t *testing.T) *dockertest.Daemon {
 	t.Helper()
-	testenv.RequireNoErr(t, dockertest.Available(), "a Docker engine")
 	root, _ := filepath.Abs("../..")
-	d, err := dockertest.Shared(context.Background(), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return dockertest.ForTest(t, root)
 }
 
 func startWatcher(t *testing.T, d *dockertest.Daemon) *Watcher {

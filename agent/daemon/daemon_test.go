@@ -12,7 +12,6 @@ import (
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/internal/dockertest"
-	"github.com/kwarden/kwarden/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -30,13 +29,8 @@ func (w testWriter) Write(b []byte) (int, error) {
 
 func engine(t *testing.T) *dockertest.Daemon {
 	t.Helper()
-	testenv.RequireNoErr(t, dockertest.Available(), "a Docker engine")
 	root, _ := filepath.Abs("../..")
-	d, err := dockertest.Shared(context.Background(), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return dockertest.ForTest(t, root)
 }
 
 func start(t *testing.T, cfg Config) *Daemon {

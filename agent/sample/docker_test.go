@@ -25,13 +25,9 @@ func TestMain(m *testing.M) {
 // 100 % ± 15 % of a core, a 128 MiB ram container 128 MiB ± 10 %, a low
 // one is classed low.
 func TestContainersFromEBPF(t *testing.T) {
-	testenv.RequireNoErr(t, dockertest.Available(), "a Docker engine")
 	ctx := context.Background()
 	root, _ := filepath.Abs("../..")
-	d, err := dockertest.Shared(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := dockertest.ForTest(t, root)
 	col, err := bpf.Open(bpf.Options{ExitPoll: 20 * time.Millisecond})
 	testenv.RequireNoErr(t, err, "the eBPF view")
 	defer col.Close()

@@ -18,7 +18,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
+
+	"github.com/kwarden/kwarden/internal/testenv"
 )
 
 // Docker is the CLI of Debian's docker.io, the same version as dockerd.
@@ -244,4 +247,17 @@ func StopShared() {
 	if shared.d != nil {
 		shared.d.Stop()
 	}
+}
+
+// ForTest returns the shared daemon for a test, skipping it on a laptop
+// without Docker and failing it in CI (testenv's rule). root is the
+// repository, whose workload images the daemon gets.
+func ForTest(tb testing.TB, root string) *Daemon {
+	tb.Helper()
+	testenv.RequireNoErr(tb, Available(), "a Docker engine")
+	d, err := Shared(context.Background(), root)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/internal/dockertest"
-	"github.com/kwarden/kwarden/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -29,14 +28,10 @@ func TestMain(m *testing.M) {
 // Every command against a running daemon (real dockerd, eBPF view),
 // with a token, in both output formats.
 func TestCommands(t *testing.T) {
-	testenv.RequireNoErr(t, dockertest.Available(), "a Docker engine")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	root, _ := filepath.Abs("../../..")
-	eng, err := dockertest.Shared(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := dockertest.ForTest(t, root)
 	d, err := daemon.New(ctx, daemon.Config{Interval: 200 * time.Millisecond, Sources: source.EBPFOnly,
 		DockerHost: eng.Host, DBPath: filepath.Join(t.TempDir(), "h.db")}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
