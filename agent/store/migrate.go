@@ -1,14 +1,17 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[i] brings a database from schema i to i+1, in its own
 // transaction together with the new version number.
@@ -22,6 +25,83 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
+	// 1 → 2: container points move from a bucket per container (JSON)
+	// to one binary frame per tick; minute points become binary too.
+	migrateFrames,
+}
+
+func migrateFrames(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bFrames); err != nil {
+		return err
+	}
+	ids, err := tx.CreateBucketIfNotExists(bIDs)
+	if err != nil {
+		return err
+	}
+	if old := tx.Bucket(bSeries); old != nil {
+		byTime := map[string][]frameEntry{}
+		if err := old.ForEachBucket(func(id []byte) error {
+			idx, err := containerIndex(ids, string(id))
+			if err != nil {
+				return err
+			}
+			return old.Bucket(id).ForEach(func(k, v []byte) error {
+				var p ContainerPoint
+				if err := json.Unmarshal(v, &p); err != nil {
+					return fmt.Errorf("container %s point %v: %w", id, keyTime(k), err)
+				}
+				byTime[string(k)] = append(byTime[string(k)], frameEntry{index: idx, point: p})
+				return nil
+			})
+		}); err != nil {
+			return err
+		}
+		for k, entries := range byTime {
+			slices.SortFunc(entries, func(a, b frameEntry) int { return cmp.Compare(a.index, b.index) })
+			f, err := encodeFrame(entries)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bFrames).Put([]byte(k), f); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteBucket(bSeries); err != nil {
+			return err
+		}
+	}
+	// Minute points: ids first, since a bucket must not change under
+	// its own ForEach.
+	m1 := tx.Bucket(bSeries1m)
+	var names [][]byte
+	if err := m1.ForEachBucket(func(id []byte) error {
+		names = append(names, append([]byte(nil), id...))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, id := range names {
+		b := m1.Bucket(id)
+		type kv struct{ k, v []byte }
+		var conv []kv
+		if err := b.ForEach(func(k, v []byte) error {
+			var p ContainerPoint
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("container %s minute point %v: %w", id, keyTime(k), err)
+			}
+			enc, err := appendPoint(nil, p)
+			conv = append(conv, kv{append([]byte(nil), k...), enc})
+			return err
+		}); err != nil {
+			return err
+		}
+		for _, c := range conv {
+			if err := b.Put(c.k, c.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Schema returns the database's schema version (0: empty).

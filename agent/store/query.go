@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,24 +61,36 @@ func (s *Store) ContainerSeries(id string, from, to time.Time, step time.Duratio
 	var pts []ContainerPoint
 	found := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bSeries1m, bSeries} {
-			b := tx.Bucket(name).Bucket([]byte(id))
-			if b == nil {
-				continue
-			}
+		if b := tx.Bucket(bSeries1m).Bucket([]byte(id)); b != nil {
 			found = true
 			if err := scan(b, from, to, func(k, v []byte) error {
-				var p ContainerPoint
-				if err := json.Unmarshal(v, &p); err != nil {
-					return fmt.Errorf("container %s point %v: %w", id, keyTime(k), err)
+				p, err := decodePoint(v)
+				if err != nil {
+					return fmt.Errorf("container %s minute point %v: %w", id, keyTime(k), err)
 				}
+				p.Time = keyTime(k)
 				pts = append(pts, p)
 				return nil
 			}); err != nil {
 				return err
 			}
 		}
-		return nil
+		v := tx.Bucket(bIDs).Get([]byte(id))
+		if len(v) != 8 {
+			return nil
+		}
+		found = true
+		idx := binary.BigEndian.Uint64(v)
+		return scan(tx.Bucket(bFrames), from, to, func(k, v []byte) error {
+			err := walkFrame(v, func(i uint64) bool { return i == idx }, func(_ uint64, p ContainerPoint) {
+				p.Time = keyTime(k)
+				pts = append(pts, p)
+			})
+			if err != nil {
+				return fmt.Errorf("frame %v: %w", keyTime(k), err)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -136,93 +149,92 @@ func stepStart(t time.Time, step time.Duration) time.Time {
 	return time.Unix(0, t.UnixNano()-t.UnixNano()%int64(step))
 }
 
-// foldSystem averages points per step; counters keep the last value.
+// foldSystem averages points per step, each weighted by the samples it
+// stands for (a minute point by its 60, a raw one by 1); counters keep
+// the last value.
 func foldSystem(pts []SystemPoint, step time.Duration) []SystemPoint {
 	if step <= 0 || len(pts) == 0 {
 		return pts
 	}
 	var out []SystemPoint
 	var acc SystemPoint
-	n := 0
+	var total, used, free, avail, cpu, procs, ctrs float64
 	flush := func() {
-		if n == 0 {
+		if acc.Samples == 0 {
 			return
 		}
-		f := float64(n)
-		acc.MemTotalBytes = uint64(float64(acc.MemTotalBytes) / f)
-		acc.MemUsedBytes = uint64(float64(acc.MemUsedBytes) / f)
-		acc.MemFreeBytes = uint64(float64(acc.MemFreeBytes) / f)
-		acc.MemAvailBytes = uint64(float64(acc.MemAvailBytes) / f)
-		acc.CPUPercent /= f
-		acc.Processes = int(float64(acc.Processes)/f + 0.5)
-		acc.Containers = int(float64(acc.Containers)/f + 0.5)
+		w := float64(acc.Samples)
+		acc.MemTotalBytes, acc.MemUsedBytes = uint64(total/w), uint64(used/w)
+		acc.MemFreeBytes, acc.MemAvailBytes = uint64(free/w), uint64(avail/w)
+		acc.CPUPercent = cpu / w
+		acc.Processes, acc.Containers = int(procs/w+0.5), int(ctrs/w+0.5)
 		out = append(out, acc)
 	}
 	for _, p := range pts {
 		start := stepStart(p.Time, step)
-		if n > 0 && !start.Equal(acc.Time) {
+		if acc.Samples > 0 && !start.Equal(acc.Time) {
 			flush()
-			n = 0
+			acc.Samples = 0
 		}
-		if n == 0 {
+		if acc.Samples == 0 {
 			acc = SystemPoint{Time: start}
+			total, used, free, avail, cpu, procs, ctrs = 0, 0, 0, 0, 0, 0, 0
 		}
-		w := max(p.Samples, 1)
-		acc.MemTotalBytes += p.MemTotalBytes
-		acc.MemUsedBytes += p.MemUsedBytes
-		acc.MemFreeBytes += p.MemFreeBytes
-		acc.MemAvailBytes += p.MemAvailBytes
-		acc.CPUPercent += p.CPUPercent
-		acc.Processes += p.Processes
-		acc.Containers += p.Containers
+		n := max(p.Samples, 1)
+		w := float64(n)
+		total += w * float64(p.MemTotalBytes)
+		used += w * float64(p.MemUsedBytes)
+		free += w * float64(p.MemFreeBytes)
+		avail += w * float64(p.MemAvailBytes)
+		cpu += w * p.CPUPercent
+		procs += w * float64(p.Processes)
+		ctrs += w * float64(p.Containers)
 		acc.Discrepancies += p.Discrepancies
-		acc.Samples += w
-		n++
+		acc.Samples += n
 	}
 	flush()
 	return out
 }
 
-// foldContainer averages gauges per step; cumulative counters and the
-// class keep the last value.
+// foldContainer averages gauges per step, weighted as foldSystem does;
+// cumulative counters and the class keep the last value.
 func foldContainer(pts []ContainerPoint, step time.Duration) []ContainerPoint {
 	if step <= 0 || len(pts) == 0 {
 		return pts
 	}
 	var out []ContainerPoint
 	var acc ContainerPoint
-	n := 0
+	var cpu, ram, rss, usage, ws, procs float64
 	flush := func() {
-		if n == 0 {
+		if acc.Samples == 0 {
 			return
 		}
-		f := float64(n)
-		acc.CPUPercent /= f
-		acc.RAMPercent /= f
-		acc.RSSBytes = uint64(float64(acc.RSSBytes) / f)
-		acc.MemUsageBytes = uint64(float64(acc.MemUsageBytes) / f)
-		acc.WorkingSetBytes = uint64(float64(acc.WorkingSetBytes) / f)
-		acc.Processes = int(float64(acc.Processes)/f + 0.5)
+		w := float64(acc.Samples)
+		acc.CPUPercent, acc.RAMPercent = cpu/w, ram/w
+		acc.RSSBytes, acc.MemUsageBytes, acc.WorkingSetBytes = uint64(rss/w), uint64(usage/w), uint64(ws/w)
+		acc.Processes = int(procs/w + 0.5)
 		out = append(out, acc)
 	}
 	for _, p := range pts {
 		start := stepStart(p.Time, step)
-		if n > 0 && !start.Equal(acc.Time) {
+		if acc.Samples > 0 && !start.Equal(acc.Time) {
 			flush()
-			n = 0
+			acc.Samples = 0
 		}
-		if n == 0 {
+		if acc.Samples == 0 {
 			acc = ContainerPoint{Time: start}
+			cpu, ram, rss, usage, ws, procs = 0, 0, 0, 0, 0, 0
 		}
-		acc.CPUPercent += p.CPUPercent
-		acc.RAMPercent += p.RAMPercent
-		acc.RSSBytes += p.RSSBytes
-		acc.MemUsageBytes += p.MemUsageBytes
-		acc.WorkingSetBytes += p.WorkingSetBytes
-		acc.Processes += p.Processes
+		n := max(p.Samples, 1)
+		w := float64(n)
+		cpu += w * p.CPUPercent
+		ram += w * p.RAMPercent
+		rss += w * float64(p.RSSBytes)
+		usage += w * float64(p.MemUsageBytes)
+		ws += w * float64(p.WorkingSetBytes)
+		procs += w * float64(p.Processes)
 		acc.CPUNs, acc.ReadBytes, acc.WriteBytes, acc.Class = p.CPUNs, p.ReadBytes, p.WriteBytes, p.Class
-		acc.Samples += max(p.Samples, 1)
-		n++
+		acc.Samples += n
 	}
 	flush()
 	return out

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -33,22 +34,12 @@ func (s *Store) Prune(now time.Time) (PruneStats, error) {
 			return err
 		}
 		st.Folded += n
-		series, series1m := tx.Bucket(bSeries), tx.Bucket(bSeries1m)
-		var ids [][]byte
-		if err := series.ForEachBucket(func(k []byte) error { ids = append(ids, append([]byte(nil), k...)); return nil }); err != nil {
+		n, err = foldFrames(tx, rawEdge)
+		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			dst, err := series1m.CreateBucketIfNotExists(id)
-			if err != nil {
-				return err
-			}
-			n, err := foldBucket[ContainerPoint](series.Bucket(id), dst, rawEdge, foldContainer)
-			if err != nil {
-				return err
-			}
-			st.Folded += n
-		}
+		st.Folded += n
+		series1m := tx.Bucket(bSeries1m)
 		for _, b := range []*bolt.Bucket{tx.Bucket(bSystem1m), tx.Bucket(bTop), tx.Bucket(bEvents)} {
 			st.Deleted += deleteBefore(b, edge)
 		}
@@ -70,9 +61,11 @@ func (s *Store) Prune(now time.Time) (PruneStats, error) {
 		}); err != nil {
 			return err
 		}
+		// Its index goes too: its last frame is older than the raw
+		// edge, which is before this one.
 		for _, id := range gone {
 			_ = info.Delete(id)
-			_ = series.DeleteBucket(id)
+			_ = tx.Bucket(bIDs).Delete(id)
 			_ = series1m.DeleteBucket(id)
 			st.Deleted++
 		}
@@ -123,6 +116,73 @@ func foldBucket[P any](src, dst *bolt.Bucket, edge time.Time, fold func([]P, tim
 		}
 	}
 	return len(keys), nil
+}
+
+// foldFrames turns frames older than edge into minute points per
+// container, merged with the minute points already there, and deletes
+// them. It returns how many container points it folded.
+func foldFrames(tx *bolt.Tx, edge time.Time) (int, error) {
+	byIndex := map[uint64][]ContainerPoint{}
+	var keys [][]byte
+	c := tx.Bucket(bFrames).Cursor()
+	end := key(edge)
+	all := func(uint64) bool { return true }
+	for k, v := c.First(); k != nil && string(k) < string(end); k, v = c.Next() {
+		at := keyTime(k)
+		if err := walkFrame(v, all, func(i uint64, p ContainerPoint) {
+			p.Time = at
+			byIndex[i] = append(byIndex[i], p)
+		}); err != nil {
+			return 0, fmt.Errorf("fold frame %v: %w", at, err)
+		}
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	ids := map[uint64][]byte{}
+	if err := tx.Bucket(bIDs).ForEach(func(k, v []byte) error {
+		if len(v) == 8 {
+			ids[binary.BigEndian.Uint64(v)] = append([]byte(nil), k...)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	series1m := tx.Bucket(bSeries1m)
+	folded := 0
+	for i, pts := range byIndex {
+		id, ok := ids[i]
+		if !ok {
+			return 0, fmt.Errorf("fold frames: %w: container index %d has no id", errCorrupt, i)
+		}
+		dst, err := series1m.CreateBucketIfNotExists(id)
+		if err != nil {
+			return 0, err
+		}
+		for _, m := range foldContainer(pts, time.Minute) {
+			if old := dst.Get(key(m.Time)); old != nil {
+				if prev, err := decodePoint(old); err == nil {
+					prev.Time = m.Time
+					m = foldContainer([]ContainerPoint{prev, m}, time.Minute)[0]
+				}
+			}
+			b, err := appendPoint(nil, m)
+			if err != nil {
+				return 0, err
+			}
+			if err := dst.Put(key(m.Time), b); err != nil {
+				return 0, err
+			}
+		}
+		folded += len(pts)
+	}
+	for _, k := range keys {
+		if err := tx.Bucket(bFrames).Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return folded, nil
 }
 
 func pointTime(p any) time.Time {

@@ -1,12 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,8 +21,10 @@ var (
 	bMeta       = []byte("meta")
 	bSystem     = []byte("system")     // time → SystemPoint
 	bSystem1m   = []byte("system_1m")  // minute → SystemPoint (downsampled)
-	bSeries     = []byte("containers") // id → (time → ContainerPoint)
-	bSeries1m   = []byte("containers_1m")
+	bSeries     = []byte("containers") // schema 1 only: id → (time → ContainerPoint JSON)
+	bFrames     = []byte("frames")     // time → frame of every container's point (frame.go)
+	bIDs        = []byte("container_ids")
+	bSeries1m   = []byte("containers_1m")  // id → (minute → point, frame.go's encoding)
 	bInfo       = []byte("container_info") // id → containers.Container
 	bTop        = []byte("top")            // time → []ProcessPoint
 	bEvents     = []byte("events")         // time+seq → Event
@@ -64,7 +68,11 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open history: %w", err)
 		}
 	}
-	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	// The hashmap freelist, not synced: a commit then writes only the
+	// pages it changed, and Open rebuilds the freelist by a scan (what
+	// etcd does). A crash cannot leave a stale freelist behind.
+	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly,
+		FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
@@ -112,16 +120,8 @@ func (s *Store) WriteTick(t Tick) error {
 		if err := putJSON(tx.Bucket(bSystem), key(at), t.System); err != nil {
 			return err
 		}
-		series := tx.Bucket(bSeries)
-		for id, p := range t.Containers {
-			b, err := series.CreateBucketIfNotExists([]byte(id))
-			if err != nil {
-				return err
-			}
-			p.Time = at
-			if err := putJSON(b, key(at), p); err != nil {
-				return err
-			}
+		if err := putFrame(tx, at, t.Containers); err != nil {
+			return err
 		}
 		info := tx.Bucket(bInfo)
 		for _, c := range t.Info {
@@ -169,6 +169,41 @@ func addEvents(tx *bolt.Tx, evs []Event) error {
 		}
 	}
 	return nil
+}
+
+// putFrame stores one tick's container points as a frame.
+func putFrame(tx *bolt.Tx, at time.Time, pts map[string]ContainerPoint) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	ids := tx.Bucket(bIDs)
+	entries := make([]frameEntry, 0, len(pts))
+	for id, p := range pts {
+		idx, err := containerIndex(ids, id)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, frameEntry{index: idx, point: p})
+	}
+	slices.SortFunc(entries, func(a, b frameEntry) int { return cmp.Compare(a.index, b.index) })
+	f, err := encodeFrame(entries)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bFrames).Put(key(at), f)
+}
+
+// containerIndex returns id's small number in frames, assigning the next
+// one to a container seen for the first time.
+func containerIndex(ids *bolt.Bucket, id string) (uint64, error) {
+	if v := ids.Get([]byte(id)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v), nil
+	}
+	seq, err := ids.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	return seq, ids.Put([]byte(id), binary.BigEndian.AppendUint64(nil, seq))
 }
 
 func putJSON(b *bolt.Bucket, k []byte, v any) error {

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestFrameRoundTrip(t *testing.T) {
+	in := []frameEntry{
+		{1, ContainerPoint{CPUPercent: 99.5, RAMPercent: 0.25, CPUNs: 1 << 40, RSSBytes: 128 << 20, MemUsageBytes: 130 << 20,
+			WorkingSetBytes: 129 << 20, ReadBytes: 7, WriteBytes: 1 << 33, Processes: 3, Class: "high"}},
+		{300, ContainerPoint{Class: "low", Samples: 60}},
+		{1 << 40, ContainerPoint{}},
+	}
+	b, err := encodeFrame(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []frameEntry
+	if err := walkFrame(b, func(uint64) bool { return true }, func(i uint64, p ContainerPoint) {
+		out = append(out, frameEntry{i, p})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	}
+	// Skipping: only index 300 is decoded.
+	var got []uint64
+	walkFrame(b, func(i uint64) bool { return i == 300 }, func(i uint64, _ ContainerPoint) { got = append(got, i) })
+	if len(got) != 1 || got[0] != 300 {
+		t.Fatalf("want only 300, got %v", got)
+	}
+	if _, err := encodeFrame([]frameEntry{{1, ContainerPoint{Class: "medium"}}}); err == nil {
+		t.Error("unknown class encoded")
+	}
+	// Every truncation is an error, never a panic or a short success.
+	for n := range len(b) {
+		if err := walkFrame(b[:n], func(uint64) bool { return true }, func(uint64, ContainerPoint) {}); !errors.Is(err, errCorrupt) {
+			t.Fatalf("truncated to %d of %d bytes: %v", n, len(b), err)
+		}
+	}
+}
+
+func FuzzWalkFrame(f *testing.F) {
+	b, _ := encodeFrame([]frameEntry{{1, ContainerPoint{CPUPercent: 1, Class: "low"}}, {2, ContainerPoint{RSSBytes: 9}}})
+	f.Add(b)
+	f.Add([]byte{frameVersion, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var entries []frameEntry
+		err := walkFrame(b, func(uint64) bool { return true }, func(i uint64, p ContainerPoint) {
+			entries = append(entries, frameEntry{i, p})
+		})
+		if err != nil {
+			if !errors.Is(err, errCorrupt) {
+				t.Fatalf("error not marked corrupt: %v", err)
+			}
+			return
+		}
+		// What decodes re-encodes to something that decodes the same.
+		again, err := encodeFrame(entries)
+		if err != nil {
+			t.Fatalf("decoded entries do not encode: %v", err)
+		}
+		var back []frameEntry
+		if err := walkFrame(again, func(uint64) bool { return true }, func(i uint64, p ContainerPoint) {
+			back = append(back, frameEntry{i, p})
+		}); err != nil || len(back) != len(entries) {
+			t.Fatalf("re-encoded frame: %v, %d of %d entries", err, len(back), len(entries))
+		}
+	})
+}
+
+// A schema-1 file (a JSON bucket per container) opens as schema 2 with
+// the same series, raw and minute points alike.
+func TestMigrateFromSchema1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := migrations[0](tx); err != nil {
+			return err
+		}
+		meta, _ := tx.CreateBucketIfNotExists(bMeta)
+		if err := meta.Put(keySchema, binary.BigEndian.AppendUint64(nil, 1)); err != nil {
+			return err
+		}
+		for _, id := range []string{"a", "b"} {
+			raw, _ := tx.Bucket(bSeries).CreateBucket([]byte(id))
+			for i := range 5 {
+				at := t0.Add(time.Hour + time.Duration(i)*time.Second)
+				v, _ := json.Marshal(ContainerPoint{Time: at, CPUPercent: float64(i), RSSBytes: uint64(len(id)) << 20, Class: "low"})
+				if err := raw.Put(key(at), v); err != nil {
+					return err
+				}
+			}
+			m1, _ := tx.Bucket(bSeries1m).CreateBucket([]byte(id))
+			v, _ := json.Marshal(ContainerPoint{Time: t0, CPUPercent: 50, Samples: 60, Class: "high"})
+			if err := m1.Put(key(t0), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path, Options{})
+	if v, _ := s.Schema(); v != SchemaVersion {
+		t.Fatalf("schema %d after migration", v)
+	}
+	for _, id := range []string{"a", "b"} {
+		pts, err := s.ContainerSeries(id, t0, t0.Add(2*time.Hour), 0)
+		if err != nil || len(pts) != 6 {
+			t.Fatalf("%s: %v, %d points", id, err, len(pts))
+		}
+		if pts[0].CPUPercent != 50 || pts[0].Samples != 60 || pts[0].Class != "high" || !pts[0].Time.Equal(t0) {
+			t.Errorf("%s minute point: %+v", id, pts[0])
+		}
+		if pts[5].CPUPercent != 4 || pts[5].RSSBytes != uint64(len(id))<<20 || !pts[5].Time.Equal(t0.Add(time.Hour+4*time.Second)) {
+			t.Errorf("%s last raw point: %+v", id, pts[5])
+		}
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bSeries) != nil {
+			t.Error("schema-1 bucket left behind")
+		}
+		return nil
+	})
+}
+
+// Folding twice into the same minute weighs each part by its samples.
+func TestPruneMergesByWeight(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "h.db"), Options{RawRetention: time.Hour, Retention: 24 * time.Hour})
+	write := func(from, to int, cpu float64) {
+		for i := from; i < to; i++ {
+			at := t0.Add(time.Duration(i) * time.Second)
+			if err := s.WriteTick(Tick{System: SystemPoint{Time: at, CPUPercent: cpu},
+				Containers: map[string]ContainerPoint{"a": {CPUPercent: cpu}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(0, 45, 10) // 45 s at 10 %
+	if _, err := s.Prune(t0.Add(time.Hour + 50*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	write(45, 60, 50) // then 15 s at 50 %
+	if _, err := s.Prune(t0.Add(2 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	pts, err := s.ContainerSeries("a", t0, t0.Add(time.Hour), 0)
+	if err != nil || len(pts) != 1 {
+		t.Fatalf("%v %+v", err, pts)
+	}
+	if want := (45*10.0 + 15*50.0) / 60; pts[0].CPUPercent != want || pts[0].Samples != 60 {
+		t.Errorf("merged minute: %.2f %% over %d samples, want %.2f over 60", pts[0].CPUPercent, pts[0].Samples, want)
+	}
+	sys, _ := s.SystemRange(t0, t0.Add(time.Hour), 0)
+	if len(sys) != 1 || sys[0].CPUPercent != 20 || sys[0].Samples != 60 {
+		t.Errorf("merged system minute: %+v", sys)
+	}
+}
