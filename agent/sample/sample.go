@@ -70,6 +70,9 @@ type Sampler struct {
 	exitedCPU  map[string]uint64 // container id → CPU of exited processes
 	exitedKeys map[snapshot.Key]bool
 	index      index
+	// Scratch maps, cleared and reused by every Sample.
+	byID   map[string]*Figures
+	listed map[snapshot.Key]bool
 }
 
 type point struct {
@@ -80,8 +83,13 @@ type point struct {
 // index maps cgroup ids to container ids.
 type index struct{ v2, mem map[uint64]string }
 
-func buildIndex(cs []containers.Container) index {
-	ix := index{v2: map[uint64]string{}, mem: map[uint64]string{}}
+// build fills ix from cs, reusing its maps.
+func (ix *index) build(cs []containers.Container) {
+	if ix.v2 == nil {
+		ix.v2, ix.mem = map[uint64]string{}, map[uint64]string{}
+	}
+	clear(ix.v2)
+	clear(ix.mem)
 	for _, c := range cs {
 		if c.Cgroups.V2ID != 0 {
 			ix.v2[c.Cgroups.V2ID] = c.ID
@@ -90,7 +98,6 @@ func buildIndex(cs []containers.Container) index {
 			ix.mem[c.Cgroups.MemID] = c.ID
 		}
 	}
-	return ix
 }
 
 // of returns the container a process (by its cgroup ids) belongs to.
@@ -111,8 +118,9 @@ func (s *Sampler) Exited(e Exit) { s.pending = append(s.pending, e) }
 func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memTotal uint64) []Figures {
 	if s.prev == nil {
 		s.prev, s.exitedCPU, s.exitedKeys = map[string]point{}, map[string]uint64{}, map[snapshot.Key]bool{}
+		s.byID, s.listed = map[string]*Figures{}, map[snapshot.Key]bool{}
 	}
-	s.index = buildIndex(cs)
+	s.index.build(cs)
 	// Exits up to the snapshot's start: their final time joins the
 	// container's, and their zombies (still listed) are not counted live.
 	keep := s.pending[:0]
@@ -128,13 +136,15 @@ func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memT
 	}
 	s.pending = keep
 
-	byID := make(map[string]*Figures, len(cs))
+	byID := s.byID
+	clear(byID)
 	out := make([]Figures, len(cs))
 	for i, c := range cs {
 		out[i].Container = c
 		byID[c.ID] = &out[i]
 	}
-	listed := make(map[snapshot.Key]bool, len(s.exitedKeys))
+	listed := s.listed
+	clear(listed)
 	for i := range ps.Processes {
 		p := &ps.Processes[i]
 		if s.exitedKeys[p.Key()] {
@@ -174,8 +184,10 @@ func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memT
 			f.Class = s.classify(f)
 		}
 		if f.Running {
-			f.MemUsageBytes, f.WorkingSetBytes = s.Memory.Of(f.Cgroups)
+			f.MemUsageBytes, f.WorkingSetBytes = s.Memory.Of(f.ID, f.Cgroups)
 			s.prev[f.ID] = point{cpu: f.CPUNs, at: ps.TimeNs}
+		} else {
+			s.Memory.Forget(f.ID)
 		}
 	}
 	// Forget rates of containers no longer listed.
@@ -183,11 +195,15 @@ func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memT
 		if byID[id] == nil {
 			delete(s.prev, id)
 			delete(s.exitedCPU, id)
+			s.Memory.Forget(id)
 		}
 	}
 	slices.SortFunc(out, func(a, b Figures) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
+
+// Close releases the files the sampler keeps open.
+func (s *Sampler) Close() { s.Memory.Close() }
 
 func (s *Sampler) classify(f *Figures) string {
 	if f.CPUPercent > s.Thresholds.CPUPercent || f.RAMPercent > s.Thresholds.RAMPercent {

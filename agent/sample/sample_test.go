@@ -1,14 +1,21 @@
 package sample
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/internal/snapshot"
+	"github.com/kwarden/kwarden/internal/testenv"
 )
 
 const ms = uint64(1_000_000)
+
+var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 func proc(pid int32, start, cg, cpu, rss uint64) snapshot.Process {
 	return snapshot.Process{PID: pid, StartTimeNs: start, MemCgroupID: cg, CPUNs: cpu, RSSAnonBytes: rss, Threads: 1}
@@ -87,7 +94,9 @@ func TestMemoryFromCgroupFiles(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	u, ws := Memory{CgroupRoot: root}.Of(containers.Cgroups{MemPath: "/docker/abc"})
+	m := &Memory{CgroupRoot: root}
+	defer m.Close()
+	u, ws := m.Of("abc", containers.Cgroups{MemPath: "/docker/abc"})
 	if u != 1000000 || ws != 750000 {
 		t.Errorf("usage %d working set %d", u, ws)
 	}
@@ -95,8 +104,113 @@ func TestMemoryFromCgroupFiles(t *testing.T) {
 	if err := mkfiles(v2, map[string]string{"memory.current": "4096\n", "memory.stat": "inactive_file 8192\n"}); err != nil {
 		t.Fatal(err)
 	}
-	u, ws = Memory{CgroupRoot: root}.Of(containers.Cgroups{V2Path: "/system.slice/x.scope"})
+	u, ws = m.Of("x", containers.Cgroups{V2Path: "/system.slice/x.scope"})
 	if u != 4096 || ws != 0 {
 		t.Errorf("v2: usage %d working set %d (inactive above usage clamps to 0)", u, ws)
 	}
+}
+
+// The files stay open between reads, a changed file is read afresh, and
+// a container restarted into new cgroups is read from those.
+func TestMemoryKeepsFilesOpen(t *testing.T) {
+	root := t.TempDir()
+	dir := root + "/memory/docker/abc"
+	if err := mkfiles(dir, map[string]string{"memory.usage_in_bytes": "1000\n", "memory.stat": "total_inactive_file 10\n"}); err != nil {
+		t.Fatal(err)
+	}
+	clock := t0
+	m := &Memory{CgroupRoot: root, StatDrift: 1000, StatMaxAge: 5 * time.Second, now: func() time.Time { return clock }}
+	defer m.Close()
+	cg := containers.Cgroups{MemPath: "/docker/abc"}
+	if u, _ := m.Of("abc", cg); u != 1000 {
+		t.Fatalf("usage %d", u)
+	}
+	if err := mkfiles(dir, map[string]string{"memory.usage_in_bytes": "2000\n"}); err != nil {
+		t.Fatal(err)
+	}
+	if u, ws := m.Of("abc", cg); u != 2000 || ws != 1990 || len(m.open) != 1 {
+		t.Fatalf("usage %d working set %d, %d open", u, ws, len(m.open))
+	}
+	// memory.stat is read again only when the usage moved by the drift
+	// or the last read is old. A long one grows the buffer rather than
+	// being cut short.
+	long := strings.Repeat("padding_line 1\n", 1000) + "total_inactive_file 500\n"
+	if err := mkfiles(dir, map[string]string{"memory.stat": long, "memory.usage_in_bytes": "2900\n"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ws := m.Of("abc", cg); ws != 2890 {
+		t.Fatalf("usage moved 900 < drift 1000: working set %d, want 2900-10 (memory.stat not read again)", ws)
+	}
+	clock = clock.Add(5 * time.Second)
+	if _, ws := m.Of("abc", cg); ws != 2400 {
+		t.Fatalf("after the max age: working set %d after a %d-byte memory.stat", ws, len(long))
+	}
+	if err := mkfiles(dir, map[string]string{"memory.stat": "total_inactive_file 1000\n", "memory.usage_in_bytes": "3900\n"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ws := m.Of("abc", cg); ws != 2900 {
+		t.Fatalf("usage moved by the drift: working set %d, want 3900-1000", ws)
+	}
+	dir2 := root + "/memory/docker/def"
+	if err := mkfiles(dir2, map[string]string{"memory.usage_in_bytes": "7\n", "memory.stat": ""}); err != nil {
+		t.Fatal(err)
+	}
+	if u, ws := m.Of("abc", containers.Cgroups{MemPath: "/docker/def"}); u != 7 || ws != 7 {
+		t.Fatalf("after a change of cgroup: usage %d", u)
+	}
+	m.Forget("abc")
+	if len(m.open) != 0 {
+		t.Fatalf("%d open after Forget", len(m.open))
+	}
+}
+
+// A real memory cgroup that goes away: the kernel answers ENODEV on the
+// open files, Of reads zeros, drops them, and reads the cgroup again once
+// it is back.
+func TestMemoryRealCgroupRemoved(t *testing.T) {
+	testenv.Require(t, os.Geteuid() == 0, "creating a memory cgroup needs root")
+	name := fmt.Sprintf("kwarden-test-%d", os.Getpid())
+	var cg containers.Cgroups
+	var dir string
+	switch {
+	case dirExists("/sys/fs/cgroup/memory"):
+		cg, dir = containers.Cgroups{MemPath: "/" + name}, "/sys/fs/cgroup/memory/"+name
+	case fileExists("/sys/fs/cgroup/cgroup.controllers"):
+		cg, dir = containers.Cgroups{V2Path: "/" + name}, "/sys/fs/cgroup/"+name
+	default:
+		testenv.Require(t, false, "no memory cgroup hierarchy mounted")
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		testenv.RequireNoErr(t, err, "a memory cgroup")
+	}
+	defer os.Remove(dir)
+	var m Memory
+	defer m.Close()
+	m.Of("c", cg)
+	if len(m.open) != 1 {
+		t.Fatalf("%s: not opened", dir)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if u, ws := m.Of("c", cg); u != 0 || ws != 0 || len(m.open) != 0 {
+		t.Fatalf("removed cgroup: usage %d working set %d, %d files still open", u, ws, len(m.open))
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m.Of("c", cg)
+	if len(m.open) != 1 {
+		t.Fatal("recreated cgroup not opened again")
+	}
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
