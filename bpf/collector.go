@@ -34,9 +34,24 @@ type Options struct {
 	// before the reader collects them (the programs wake the reader
 	// early only when 64 KiB are queued). 0 means 100 ms.
 	ExitPoll time.Duration
+	// TaskIterator makes snapshots use the iter/task program even where
+	// the kernel has open-coded task iterators (tests compare the two).
+	TaskIterator bool
+	// walkEntries overrides the walk's array size (tests overflow it).
+	walkEntries uint32
 	// Logger receives what Open decided (hook, RSS mode); nil discards.
 	Logger *slog.Logger
 }
+
+// Snapshot methods, as reported by Collector.SnapshotMethod.
+const (
+	// SnapshotProcessWalk is kw_snap: a sleepable program walks the
+	// process list with an open-coded task iterator (kernels since 6.7).
+	SnapshotProcessWalk = "bpf_iter_task (all processes)"
+	// SnapshotTaskIterator is kw_iter: the iter/task program, called for
+	// every thread (6.1 and later).
+	SnapshotTaskIterator = "iter/task"
+)
 
 // Exit hooks, as reported by Collector.ExitHook.
 const (
@@ -56,6 +71,7 @@ type Collector struct {
 	exitsMap *ebpf.Map
 	lost     *ebpf.Variable
 	ring     *ringbuf.Reader
+	walk     *processWalk // nil: snapshots read the iterator
 
 	hook     string
 	rssExact bool
@@ -112,10 +128,10 @@ func Open(opts Options) (*Collector, error) {
 	for _, exact := range variants {
 		for _, hook := range hooks {
 			c := &Collector{pageSize: uint64(os.Getpagesize()), poll: poll}
-			err := c.load(kernelTypes, uint32(cpus), exact, hook)
+			err := c.load(kernelTypes, uint32(cpus), exact, hook, opts, log)
 			if err == nil {
 				if err = c.attach(); err == nil {
-					log.Info("ebpf view ready", "exit_hook", c.hook, "rss_exact", c.rssExact, "cpus", cpus)
+					log.Info("ebpf view ready", "snapshot", c.SnapshotMethod(), "exit_hook", c.hook, "rss_exact", c.rssExact, "cpus", cpus)
 					return c, nil
 				}
 				_ = c.release()
@@ -152,7 +168,7 @@ func loadKernelBTF(path string) (*btf.Spec, error) {
 
 // load creates the maps and the programs for one variant; hook "" loads
 // no exit program. On error it leaves nothing behind.
-func (c *Collector) load(kernelTypes *btf.Spec, cpus uint32, exact bool, hook string) error {
+func (c *Collector) load(kernelTypes *btf.Spec, cpus uint32, exact bool, hook string, opts Options, log *slog.Logger) error {
 	spec, err := loadKwarden()
 	if err != nil {
 		return fmt.Errorf("read embedded eBPF object: %w", err)
@@ -171,6 +187,13 @@ func (c *Collector) load(kernelTypes *btf.Spec, cpus uint32, exact bool, hook st
 			delete(spec.Programs, name)
 		}
 	}
+	// The process walk is loaded on its own: a kernel without open-coded
+	// task iterators refuses it, and that must not cost the rest.
+	walkSpec := spec.Copy()
+	if opts.walkEntries > 0 {
+		walkSpec.Maps[kwardenMapSnap].MaxEntries = opts.walkEntries
+	}
+	delete(spec.Programs, kwardenProgKwSnap)
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{KernelTypes: kernelTypes},
 	})
@@ -187,7 +210,21 @@ func (c *Collector) load(kernelTypes *btf.Spec, cpus uint32, exact bool, hook st
 	c.exitsMap = coll.Maps[kwardenMapExits]
 	c.lost = coll.Variables[kwardenVarExitsLost]
 	c.hook, c.rssExact = hook, exact
+	if !opts.TaskIterator {
+		if c.walk, err = loadProcessWalk(walkSpec, kernelTypes); err != nil {
+			log.Debug("no process walk: snapshots use the task iterator", "err", err)
+		}
+	}
 	return nil
+}
+
+// SnapshotMethod names how snapshots are taken: SnapshotProcessWalk or
+// SnapshotTaskIterator.
+func (c *Collector) SnapshotMethod() string {
+	if c.walk != nil {
+		return SnapshotProcessWalk
+	}
+	return SnapshotTaskIterator
 }
 
 // attach links the iterator and the exit hook and opens the ring reader.
@@ -254,6 +291,9 @@ func (c *Collector) release() error {
 	}
 	if c.iter != nil {
 		errs = append(errs, c.iter.Close())
+	}
+	if c.walk != nil {
+		errs = append(errs, c.walk.close())
 	}
 	if c.coll != nil {
 		c.coll.Close()

@@ -49,15 +49,19 @@ type kwardenKwProc struct {
 const (
 	kwardenMapExits         = "exits"
 	kwardenMapPcpuProbe     = "pcpu_probe"
+	kwardenMapSnap          = "snap"
 	kwardenProgKwExitFentry = "kw_exit_fentry"
 	kwardenProgKwExitTp     = "kw_exit_tp"
 	kwardenProgKwIter       = "kw_iter"
+	kwardenProgKwSnap       = "kw_snap"
 	kwardenVarExactRss      = "exact_rss"
 	kwardenVarExitsLost     = "exits_lost"
 	kwardenVarKwProcType    = "kw_proc_type"
 	kwardenVarNrCpuIds      = "nr_cpu_ids"
 	kwardenVarPcpuOff       = "pcpu_off"
 	kwardenVarPcpuReady     = "pcpu_ready"
+	kwardenVarSnapCount     = "snap_count"
+	kwardenVarSnapFull      = "snap_full"
 	kwardenVarWakeupBytes   = "wakeup_bytes"
 )
 
@@ -106,6 +110,7 @@ type kwardenProgramSpecs struct {
 	KwExitFentry *ebpf.ProgramSpec `ebpf:"kw_exit_fentry"`
 	KwExitTp     *ebpf.ProgramSpec `ebpf:"kw_exit_tp"`
 	KwIter       *ebpf.ProgramSpec `ebpf:"kw_iter"`
+	KwSnap       *ebpf.ProgramSpec `ebpf:"kw_snap"`
 }
 
 // kwardenMapSpecs contains maps before they are loaded into the kernel.
@@ -114,6 +119,7 @@ type kwardenProgramSpecs struct {
 type kwardenMapSpecs struct {
 	Exits     *ebpf.MapSpec `ebpf:"exits"`
 	PcpuProbe *ebpf.MapSpec `ebpf:"pcpu_probe"`
+	Snap      *ebpf.MapSpec `ebpf:"snap"`
 }
 
 // kwardenVariableSpecs contains global variables before they are loaded into the kernel.
@@ -126,6 +132,8 @@ type kwardenVariableSpecs struct {
 	NrCpuIds    *ebpf.VariableSpec `ebpf:"nr_cpu_ids"`
 	PcpuOff     *ebpf.VariableSpec `ebpf:"pcpu_off"`
 	PcpuReady   *ebpf.VariableSpec `ebpf:"pcpu_ready"`
+	SnapCount   *ebpf.VariableSpec `ebpf:"snap_count"`
+	SnapFull    *ebpf.VariableSpec `ebpf:"snap_full"`
 	WakeupBytes *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -151,12 +159,14 @@ func (o *kwardenObjects) Close() error {
 type kwardenMaps struct {
 	Exits     *ebpf.Map `ebpf:"exits"`
 	PcpuProbe *ebpf.Map `ebpf:"pcpu_probe"`
+	Snap      *ebpf.Map `ebpf:"snap"`
 }
 
 func (m *kwardenMaps) Close() error {
 	return _KwardenClose(
 		m.Exits,
 		m.PcpuProbe,
+		m.Snap,
 	)
 }
 
@@ -170,6 +180,8 @@ type kwardenVariables struct {
 	NrCpuIds    *ebpf.Variable `ebpf:"nr_cpu_ids"`
 	PcpuOff     *ebpf.Variable `ebpf:"pcpu_off"`
 	PcpuReady   *ebpf.Variable `ebpf:"pcpu_ready"`
+	SnapCount   *ebpf.Variable `ebpf:"snap_count"`
+	SnapFull    *ebpf.Variable `ebpf:"snap_full"`
 	WakeupBytes *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
@@ -180,6 +192,7 @@ type kwardenPrograms struct {
 	KwExitFentry *ebpf.Program `ebpf:"kw_exit_fentry"`
 	KwExitTp     *ebpf.Program `ebpf:"kw_exit_tp"`
 	KwIter       *ebpf.Program `ebpf:"kw_iter"`
+	KwSnap       *ebpf.Program `ebpf:"kw_snap"`
 }
 
 func (p *kwardenPrograms) Close() error {
@@ -187,6 +200,7 @@ func (p *kwardenPrograms) Close() error {
 		p.KwExitFentry,
 		p.KwExitTp,
 		p.KwIter,
+		p.KwSnap,
 	)
 }
 

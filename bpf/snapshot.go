@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -19,7 +20,8 @@ func boottimeNs() uint64 {
 	return uint64(ts.Nano())
 }
 
-// Processes takes a snapshot of every process through the task iterator.
+// Processes takes a snapshot of every process, by the process walk where
+// the kernel has it, else through the task iterator.
 func (c *Collector) Processes(ctx context.Context) (*snapshot.Processes, error) {
 	out := &snapshot.Processes{}
 	if err := c.ProcessesInto(ctx, out); err != nil {
@@ -30,7 +32,7 @@ func (c *Collector) Processes(ctx context.Context) (*snapshot.Processes, error) 
 
 // ProcessesInto is Processes reusing out's slice. TimeNs and EndTimeNs
 // bracket the read. Safe for concurrent use: every call runs its own
-// instance of the iterator.
+// instance of the iterator, and runs of the process walk take turns.
 func (c *Collector) ProcessesInto(ctx context.Context, out *snapshot.Processes) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -46,6 +48,19 @@ func (c *Collector) ProcessesInto(ctx context.Context, out *snapshot.Processes) 
 	defer c.bufs.Put(bp)
 
 	out.TimeNs = boottimeNs()
+	if c.walk != nil {
+		buf, err := c.walk.read((*bp)[:0])
+		*bp = buf
+		if err == nil {
+			out.EndTimeNs = boottimeNs()
+			out.PageSize = c.pageSize
+			return decodeSnapshot(buf, c.pageSize, out)
+		}
+		if !errors.Is(err, errWalkFull) {
+			return err
+		}
+		out.TimeNs = boottimeNs() // more processes than the array: the iterator has no bound
+	}
 	rd, err := c.iter.Open()
 	if err != nil {
 		return classify("open task iterator", err)

@@ -2,9 +2,11 @@ package kmodtest
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kwarden/kwarden/bpf"
 	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/vmtest"
 )
@@ -31,8 +33,8 @@ func xcheckRecords(t *testing.T, res *vmtest.Result) []report.CrossCheck {
 
 func logRound(t *testing.T, r report.CrossCheck) {
 	t.Helper()
-	t.Logf("%s round %d (%s): kmod %d, ebpf %d, matched %d, %d fields; churn %d, missing %d, drift %d; hook %s, exact RSS %v, exits seen %d",
-		r.Mode, r.Round, r.Order, r.InKmod, r.InEBPF, r.Matched, r.Fields, r.Churn, r.Missing, r.Drift, r.ExitHook, r.RSSExact, r.ExitsSeen)
+	t.Logf("%s round %d (%s): kmod %d, ebpf %d, matched %d, %d fields; churn %d, missing %d, drift %d; snapshot %s, hook %s, exact RSS %v, exits seen %d",
+		r.Mode, r.Round, r.Order, r.InKmod, r.InEBPF, r.Matched, r.Fields, r.Churn, r.Missing, r.Drift, r.Snapshot, r.ExitHook, r.RSSExact, r.ExitsSeen)
 	for _, s := range r.Shown {
 		t.Logf("  %s", s)
 	}
@@ -40,11 +42,20 @@ func logRound(t *testing.T, r report.CrossCheck) {
 
 // At steady state with 1,000 processes the two views agree completely:
 // every process matched, no field beyond tolerance, in both read orders.
+// The eBPF view walks the process list on 6.12 and falls back to the
+// task iterator on 6.1, which has no open-coded task iterators.
 func TestCrossCheckSteady(t *testing.T) {
 	sc := Scenario{Args: []string{"xcheck", "steady", "1000", "4"}, MemoryMB: 1024, Timeout: 4 * time.Minute, Cgroup2: true}
 	boot(t, sc, func(t *testing.T, res *vmtest.Result) {
+		wantSnapshot := bpf.SnapshotProcessWalk
+		if strings.HasSuffix(t.Name(), "/6.1") {
+			wantSnapshot = bpf.SnapshotTaskIterator
+		}
 		for _, r := range xcheckRecords(t, res) {
 			logRound(t, r)
+			if r.Snapshot != wantSnapshot {
+				t.Errorf("round %d: eBPF snapshot by %q, want %q on this kernel", r.Round, r.Snapshot, wantSnapshot)
+			}
 			if r.InKmod < 1000 || r.Matched != r.InKmod || r.Matched != r.InEBPF {
 				t.Errorf("round %d: matched %d of kmod %d / ebpf %d, want all of ≥ 1,000", r.Round, r.Matched, r.InKmod, r.InEBPF)
 			}

@@ -100,6 +100,7 @@ func bench(ctx context.Context, args []string) error {
 		} else {
 			rep.EBPFMs = median(ebpf)
 			rep.EBPFRatio = rep.WalkMs / rep.EBPFMs
+			rep.EBPFMethod = col.SnapshotMethod()
 		}
 		if err := guest.Emit("bench", rep); err != nil {
 			return err

@@ -165,7 +165,7 @@ func (v *views) record(mode string, round int, kmodFirst bool, r *crosscheck.Res
 	rep := &report.CrossCheck{Mode: mode, Round: round, Order: "ebpf-first",
 		InKmod: r.InA, InEBPF: r.InB, Matched: r.Matched, Fields: r.FieldsCompared,
 		Churn: len(r.Churn), Missing: len(r.Missing), Drift: len(r.Drift) + len(r.Duplicates),
-		ExitHook: v.col.ExitHook(), RSSExact: v.col.RSSExact()}
+		ExitHook: v.col.ExitHook(), Snapshot: v.col.SnapshotMethod(), RSSExact: v.col.RSSExact()}
 	if kmodFirst {
 		rep.Order = "kmod-first"
 	}

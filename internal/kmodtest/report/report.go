@@ -122,6 +122,8 @@ type Bench struct {
 	EBPFMs    float64 `json:"ebpf_ms"`
 	EBPFRatio float64 `json:"ebpf_ratio"` // procfs walk / eBPF
 	EBPFError string  `json:"ebpf_error,omitempty"`
+	// EBPFMethod is how the eBPF view took its snapshots.
+	EBPFMethod string `json:"ebpf_method,omitempty"`
 }
 
 // ExitBench is fork+exit throughput with and without the eBPF exit hook,
@@ -159,6 +161,7 @@ type CrossCheck struct {
 	Drift     int      `json:"drift"`
 	Shown     []string `json:"shown"` // the first discrepancies
 	ExitHook  string   `json:"exit_hook"`
+	Snapshot  string   `json:"snapshot"` // the eBPF view's snapshot method
 	RSSExact  bool     `json:"rss_exact"`
 	ExitsSeen int      `json:"exits_seen"`
 	// For pidns: the pids the test placed outside the reader's namespace,

@@ -51,7 +51,7 @@ func run() error {
 	defer w.Close()
 	args := append([]string{"bench", fmt.Sprintf("rounds=%d", *rounds)}, strings.Split(*counts, ",")...)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kernel\tprocesses\teBPF ms\tmodule read+parse ms\tmodule read ms\tprocfs walk ms\twalk/eBPF\twalk/module\tmodule bytes\t")
+	fmt.Fprintln(tw, "kernel\tprocesses\teBPF ms\tmodule read+parse ms\tmodule read ms\tprocfs walk ms\twalk/eBPF\twalk/module\tmodule bytes\teBPF snapshot by\t")
 	var exitRows []string
 	for _, k := range w.Kernels {
 		sc := kmodtest.Scenario{Args: args, MemoryMB: 3072, Timeout: 20 * time.Minute}
@@ -70,8 +70,8 @@ func run() error {
 			if b.EBPFError != "" {
 				return fmt.Errorf("%s: eBPF: %s", k.Release, b.EBPFError)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1fx\t%.1fx\t%d\t\n",
-				k.Release, b.Processes, b.EBPFMs, b.ModuleMs, b.ModuleRawMs, b.WalkMs, b.EBPFRatio, b.Ratio, b.ModuleBytes)
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1fx\t%.1fx\t%d\t%s\t\n",
+				k.Release, b.Processes, b.EBPFMs, b.ModuleMs, b.ModuleRawMs, b.WalkMs, b.EBPFRatio, b.Ratio, b.ModuleBytes, b.EBPFMethod)
 		}
 		sc = kmodtest.Scenario{Args: []string{"exitbench", strconv.Itoa(*exitRounds), strconv.Itoa(*exitSecs)},
 			MemoryMB: 1024, Timeout: 10 * time.Minute}
