@@ -36,6 +36,7 @@ type Config struct {
 	TopN         int               // top processes kept per tick; default 10
 	RawRetention time.Duration
 	Retention    time.Duration
+	PruneEvery   time.Duration // history folding and trimming; default 1 min
 }
 
 // State is the latest tick, for the API.
@@ -65,6 +66,12 @@ type Daemon struct {
 	exited  map[snapshot.Key]uint64 // recent exits, the cross-check's oracle
 	pending []sample.Exit
 
+	// infoSeen is the watcher's change channel as of the last container
+	// descriptions written; nil writes them at the next tick. Writing
+	// them only on change keeps 200 descriptions out of every tick's
+	// transaction.
+	infoSeen <-chan struct{}
+
 	mu     sync.Mutex
 	state  State
 	tick   uint64
@@ -79,6 +86,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	}
 	if cfg.Sources == "" {
 		cfg.Sources = source.Both
+	}
+	if cfg.PruneEvery <= 0 {
+		// A minute keeps each Prune to about a minute of raw frames.
+		cfg.PruneEvery = time.Minute
 	}
 	if cfg.TopN <= 0 {
 		cfg.TopN = 10
@@ -135,6 +146,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.watcher.Close()
 		d.store.Close()
 		d.srcs.Close()
+		d.sampler.Close()
 	}()
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = d.watcher.Run(ctx) }()
@@ -144,6 +156,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(d.cfg.Interval)
 	defer t.Stop()
+	prune := time.NewTicker(d.cfg.PruneEvery)
+	defer prune.Stop()
+	d.prune(time.Now()) // what aged out while the daemon was down
 	var bufs [2]snapshot.Processes
 	for {
 		d.runTick(ctx, &bufs)
@@ -151,7 +166,26 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case now := <-prune.C:
+			// Between ticks, in the loop's own goroutine: one writer.
+			d.prune(now)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
 		}
+	}
+}
+
+func (d *Daemon) prune(now time.Time) {
+	st, err := d.store.Prune(now)
+	if err != nil {
+		d.log.Warn("prune history", "err", err)
+		return
+	}
+	if st.Folded+st.Deleted > 0 {
+		d.log.Debug("pruned history", "folded", st.Folded, "deleted", st.Deleted)
 	}
 }
 
@@ -204,6 +238,12 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	// The change channel is taken before the view: a change between the
+	// two is written again at the next tick, never missed.
+	infoChanged := d.infoSeen == nil || isClosed(d.infoSeen)
+	if infoChanged {
+		d.infoSeen = d.watcher.Changed()
+	}
 	cs := d.watcher.Containers()
 	st.Docker = d.watcher.Status()
 	var figs []sample.Figures
@@ -229,8 +269,11 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
 	if st.CrossCheck != nil {
 		st.System.Discrepancies = st.CrossCheck.Discrepancies()
 	}
-	tick := store.Tick{System: st.System, Containers: map[string]store.ContainerPoint{}, Info: cs,
+	tick := store.Tick{System: st.System, Containers: make(map[string]store.ContainerPoint, len(figs)),
 		Events: d.events(now, st)}
+	if infoChanged {
+		tick.Info = cs
+	}
 	for _, f := range figs {
 		if f.Running {
 			tick.Containers[f.ID] = store.ContainerPoint{CPUPercent: f.CPUPercent, CPUNs: f.CPUNs, RSSBytes: f.RSSBytes,
@@ -243,6 +286,7 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
 	}
 	if err := d.store.WriteTick(tick); err != nil {
 		errs = append(errs, err)
+		d.infoSeen = nil // the descriptions did not make it: again next tick
 	}
 	if err := errors.Join(errs...); err != nil {
 		st.TickError = err.Error()
@@ -307,6 +351,15 @@ func (d *Daemon) events(now time.Time, st State) []store.Event {
 		}
 	}
 	return evs
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func countRunning(cs []containers.Container) int {

@@ -167,3 +167,31 @@ func TestDaemonWithoutKernelViews(t *testing.T) {
 		t.Errorf("no system figures without the module: %+v", st.System)
 	}
 }
+
+// The loop folds and trims history as it goes: with a one-second raw
+// retention, the older ticks become minute points.
+func TestDaemonPrunesHistory(t *testing.T) {
+	d := start(t, Config{Interval: 50 * time.Millisecond, Sources: source.Module, KmodRoot: filepath.Join(t.TempDir(), "none"),
+		DockerHost: "unix://" + filepath.Join(t.TempDir(), "no-docker.sock"), DBPath: filepath.Join(t.TempDir(), "history.db"),
+		RawRetention: time.Second, PruneEvery: 200 * time.Millisecond})
+	from := time.Now().Add(-time.Hour)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pts, err := d.Store().SystemRange(from, time.Now().Add(time.Hour), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		folded := 0
+		for _, p := range pts {
+			folded += p.Samples
+		}
+		if folded >= 10 {
+			t.Logf("%d points, %d ticks folded into minute points", len(pts), folded)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ticks folded after 30 s: %d points, tick %d", len(pts), d.State().Tick)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

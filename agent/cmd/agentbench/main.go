@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,7 +54,13 @@ func run(ctx context.Context) error {
 	counts := flag.String("counts", "50,200", "running containers to measure at")
 	rounds := flag.Int("rounds", 7, "rounds of kwarden's collection (median)")
 	cpuFor := flag.Duration("cpu-minute", time.Minute, "how long to run kwardend for its CPU cost (0 skips)")
+	withStats := flag.Bool("docker-stats", true, "also time the Docker stats API (minutes at 200 containers)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the daemon loop's run here")
+	host := flag.String("host", "", "only measure the daemon's CPU, against this engine's running containers (a developer's loop)")
 	flag.Parse()
+	if *host != "" {
+		return daemonCPU(ctx, *host, *cpuFor, *cpuProfile)
+	}
 	root, err := os.Getwd()
 	if err != nil {
 		return err
@@ -85,7 +92,7 @@ func run(ctx context.Context) error {
 	go w.Run(wctx)
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "containers\tkwarden ms\tdocker stats sequential ms\tdocker stats 8 at a time ms\tsequential/kwarden\t8-at-a-time/kwarden\t")
+	fmt.Fprintln(tw, "containers\tprocesses\teBPF snapshot ms\tkwarden ms\tdocker stats sequential ms\tdocker stats 8 at a time ms\tsequential/kwarden\t8-at-a-time/kwarden\t")
 	started := 0
 	for _, s := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(s)
@@ -110,6 +117,10 @@ func run(ctx context.Context) error {
 		for _, c := range cs {
 			ids = append(ids, c.ID)
 		}
+		if !*withStats {
+			fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.2f\t-\t-\t-\t-\t\n", n, kw.processes, ms(kw.snapshot), ms(kw.total))
+			continue
+		}
 		seq, err := dockerStats(ctx, dc, ids, 1)
 		if err != nil {
 			return err
@@ -118,14 +129,16 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%d\t%.2f\t%.0f\t%.0f\t%.0fx\t%.0fx\t\n", n, ms(kw), ms(seq), ms(par), float64(seq)/float64(kw), float64(par)/float64(kw))
+		fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.2f\t%.0f\t%.0f\t%.0fx\t%.0fx\t\n", n, kw.processes, ms(kw.snapshot), ms(kw.total),
+			ms(seq), ms(par), float64(seq)/float64(kw.total), float64(par)/float64(kw.total))
 	}
-	fmt.Fprintf(tw, "(kwarden: median of %d rounds; docker stats: one pass of ContainerStats(stream=false) per container)\t\t\t\t\t\t\n", *rounds)
+	fmt.Fprintf(tw, "(kwarden: median of %d rounds; docker stats: one pass of ContainerStats(stream=false) per container)\t\t\t\t\t\t\t\t\n", *rounds)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if *cpuFor > 0 {
-		return daemonCPU(ctx, eng.Host, started, *cpuFor)
+		cancel() // the benchmark's own watcher must not count
+		return daemonCPU(ctx, eng.Host, *cpuFor, *cpuProfile)
 	}
 	return nil
 }
@@ -152,26 +165,36 @@ func ready(ctx context.Context, w *containers.Watcher, n int) ([]containers.Cont
 	}
 }
 
-// kwardenCollect times one tick's figure work, median of rounds.
-func kwardenCollect(ctx context.Context, col *bpf.Collector, cs []containers.Container, rounds int) (time.Duration, error) {
+// collectTimes are the medians of one tick's figure work.
+type collectTimes struct {
+	total, snapshot time.Duration
+	processes       int
+}
+
+// kwardenCollect times one tick's figure work, median of rounds, and
+// the eBPF snapshot's share of it.
+func kwardenCollect(ctx context.Context, col *bpf.Collector, cs []containers.Container, rounds int) (collectTimes, error) {
 	var s sample.Sampler
+	defer s.Close()
 	var ps snapshot.Processes
-	var times []time.Duration
+	var total, snap []time.Duration
 	for range rounds {
 		t0 := time.Now()
 		if err := col.ProcessesInto(ctx, &ps); err != nil {
-			return 0, err
+			return collectTimes{}, err
 		}
+		t1 := time.Now()
 		figs := s.Sample(&ps, cs, 1)
-		times = append(times, time.Since(t0))
+		total, snap = append(total, time.Since(t0)), append(snap, t1.Sub(t0))
 		for _, f := range figs {
 			if f.Processes == 0 {
-				return 0, fmt.Errorf("container %s: no process found", f.Name)
+				return collectTimes{}, fmt.Errorf("container %s: no process found", f.Name)
 			}
 		}
 	}
-	slices.Sort(times)
-	return times[len(times)/2], nil
+	slices.Sort(total)
+	slices.Sort(snap)
+	return collectTimes{total: total[len(total)/2], snapshot: snap[len(snap)/2], processes: len(ps.Processes)}, nil
 }
 
 // dockerStats reads every container's stats once with `workers` in
@@ -210,7 +233,7 @@ func dockerStats(ctx context.Context, dc *client.Client, ids []string, workers i
 
 // daemonCPU runs the real daemon loop at 1 s for d and reports the
 // process's CPU time (user + system) per minute.
-func daemonCPU(ctx context.Context, host string, n int, d time.Duration) error {
+func daemonCPU(ctx context.Context, host string, d time.Duration, profile string) error {
 	dir, err := os.MkdirTemp("", "kwb-")
 	if err != nil {
 		return err
@@ -224,16 +247,29 @@ func daemonCPU(ctx context.Context, host string, n int, d time.Duration) error {
 	dctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- dm.Run(dctx) }()
+	defer func() { cancel(); <-done }()
 	time.Sleep(5 * time.Second) // connected, synced, first ticks
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	before := cpuTime()
 	t0 := time.Now()
 	time.Sleep(d)
 	used, wall := cpuTime()-before, time.Since(t0)
-	ticks := dm.State().Tick
-	cancel()
-	<-done
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
+	st := dm.State()
+	ticks, n := st.Tick, st.System.Containers
 	perMin := time.Duration(float64(used) * float64(time.Minute) / float64(wall))
-	fmt.Printf("\nkwardend loop, 1 s interval, %d containers, eBPF view: %v CPU per minute = %.2f %% of one core (%d ticks; includes this program's idle watcher)\n",
+	fmt.Printf("\nkwardend loop, 1 s interval, %d containers, eBPF view: %v CPU per minute = %.2f %% of one core (%d ticks)\n",
 		n, perMin.Round(time.Millisecond), 100*float64(used)/float64(wall), ticks)
 	return nil
 }
