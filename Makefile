@@ -19,7 +19,8 @@ FUZZ_TARGETS = \
 	./bpf:FuzzDecode \
 	./internal/crosscheck:FuzzCompare \
 	./agent/api:FuzzQueryParams \
-	./agent/containers:FuzzParseProcCgroup
+	./agent/containers:FuzzParseProcCgroup \
+	./agent/store:FuzzWalkFrame
 
 .PHONY: images all deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
 

@@ -3,6 +3,7 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -74,7 +75,7 @@ func (w *processWalk) read(buf []byte) ([]byte, error) {
 		return buf, fmt.Errorf("process walk: %w: %d records do not fit its %d-byte array", ErrMalformed, n, w.mem.Size())
 	}
 	start := len(buf)
-	buf = append(buf, make([]byte, size)...)
+	buf = slices.Grow(buf, size)[:start+size] // no zeroing: ReadAt fills it
 	if _, err := w.mem.ReadAt(buf[start:], 0); err != nil {
 		return buf[:start], fmt.Errorf("read process walk: %w", err)
 	}

@@ -60,6 +60,7 @@ type Watcher struct {
 	removed    []string // ids in removal order, bounded by KeepRemoved
 	status     Status
 	changed    chan struct{} // closed and replaced on every change
+	view       []Container   // sorted copy for Containers; nil after a change
 }
 
 // New creates a Watcher. It does not contact the engine: Run does.
@@ -272,6 +273,7 @@ func (w *Watcher) disconnected(err error) {
 func (w *Watcher) notifyLocked() {
 	close(w.changed)
 	w.changed = make(chan struct{})
+	w.view = nil
 }
 
 // Changed returns a channel closed at the next change of the view or the
@@ -289,21 +291,26 @@ func (w *Watcher) Status() Status {
 	return w.status
 }
 
-// Containers returns a copy of the view, ordered by creation time.
+// Containers returns a copy of the view, ordered by creation time. The
+// Labels maps are shared between the copies a Watcher hands out, and
+// must not be modified. The sorted view is built once per change, not
+// per call: the daemon asks every tick, and containers rarely change.
 func (w *Watcher) Containers() []Container {
 	w.mu.Lock()
-	out := make([]Container, 0, len(w.containers))
-	for _, c := range w.containers {
-		cp := *c
-		cp.Labels = maps.Clone(c.Labels)
-		out = append(out, cp)
-	}
-	w.mu.Unlock()
-	slices.SortFunc(out, func(a, b Container) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
+	defer w.mu.Unlock()
+	if w.view == nil {
+		w.view = make([]Container, 0, len(w.containers))
+		for _, c := range w.containers {
+			cp := *c
+			cp.Labels = maps.Clone(c.Labels)
+			w.view = append(w.view, cp)
 		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out
+		slices.SortFunc(w.view, func(a, b Container) int {
+			if c := a.Created.Compare(b.Created); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+	}
+	return slices.Clone(w.view)
 }

@@ -147,6 +147,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.store.Close()
 		d.srcs.Close()
 		d.sampler.Close()
+		d.sys.close()
 	}()
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = d.watcher.Run(ctx) }()

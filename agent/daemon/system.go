@@ -1,13 +1,13 @@
 package daemon
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/kwarden/kwarden/internal/rereader"
 )
 
 // procSystem reads the machine's memory and CPU figures from /proc, so
@@ -18,6 +18,8 @@ type procSystem struct {
 	root     string
 	prevBusy uint64
 	prevAll  uint64
+
+	meminfo, stat *rereader.File // kept open: read every tick
 }
 
 type sysFigures struct {
@@ -25,35 +27,77 @@ type sysFigures struct {
 	CPUPercent                           float64 // of all CPUs, since the last read
 }
 
-func (p *procSystem) read() (sysFigures, error) {
-	var f sysFigures
-	root := p.root
-	if root == "" {
-		root = "/proc"
+// file returns the open file *fp, opening root/name on first use.
+func (p *procSystem) file(fp **rereader.File, name string) (*rereader.File, error) {
+	if *fp == nil {
+		root := p.root
+		if root == "" {
+			root = "/proc"
+		}
+		f, err := rereader.Open(filepath.Join(root, name))
+		if err != nil {
+			return nil, err
+		}
+		*fp = f
 	}
-	mi, err := os.ReadFile(filepath.Join(root, "meminfo"))
-	if err != nil {
-		return f, fmt.Errorf("read meminfo: %w", err)
-	}
-	vals := map[string]uint64{}
-	sc := bufio.NewScanner(bytes.NewReader(mi))
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) >= 2 {
-			v, _ := strconv.ParseUint(fs[1], 10, 64)
-			vals[strings.TrimSuffix(fs[0], ":")] = v << 10 // kB
+	return *fp, nil
+}
+
+func (p *procSystem) close() {
+	for _, f := range []*rereader.File{p.meminfo, p.stat} {
+		if f != nil {
+			f.Close()
 		}
 	}
-	f.MemTotal, f.MemFree, f.MemAvail = vals["MemTotal"], vals["MemFree"], vals["MemAvailable"]
+}
+
+func (p *procSystem) read() (sysFigures, error) {
+	var f sysFigures
+	mf, err := p.file(&p.meminfo, "meminfo")
+	if err != nil {
+		return f, err
+	}
+	mi, err := mf.Read()
+	if err != nil {
+		return f, err
+	}
+	for len(mi) > 0 {
+		var line []byte
+		line, mi, _ = bytes.Cut(mi, []byte{'\n'})
+		name, rest, ok := bytes.Cut(line, []byte{':'})
+		if !ok {
+			continue
+		}
+		var dst *uint64
+		switch string(name) {
+		case "MemTotal":
+			dst = &f.MemTotal
+		case "MemFree":
+			dst = &f.MemFree
+		case "MemAvailable":
+			dst = &f.MemAvail
+		default:
+			continue
+		}
+		fs := bytes.Fields(rest)
+		if len(fs) >= 1 {
+			v, _ := strconv.ParseUint(string(fs[0]), 10, 64)
+			*dst = v << 10 // kB
+		}
+	}
 	if f.MemTotal == 0 {
 		return f, fmt.Errorf("meminfo without MemTotal")
 	}
 	if f.MemAvail <= f.MemTotal {
 		f.MemUsed = f.MemTotal - f.MemAvail
 	}
-	st, err := os.ReadFile(filepath.Join(root, "stat"))
+	sf, err := p.file(&p.stat, "stat")
 	if err != nil {
-		return f, fmt.Errorf("read stat: %w", err)
+		return f, err
+	}
+	st, err := sf.Read()
+	if err != nil {
+		return f, err
 	}
 	line, _, _ := bytes.Cut(st, []byte("\n"))
 	fs := strings.Fields(string(line))
