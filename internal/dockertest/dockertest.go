@@ -221,6 +221,20 @@ func (d *Daemon) BuildLoadImages(ctx context.Context, root string) error {
 	return nil
 }
 
+// StartWithImages starts a daemon and builds the load images from the
+// repository at root into it; on failure nothing is left running.
+func StartWithImages(ctx context.Context, root string) (*Daemon, error) {
+	d, err := Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.BuildLoadImages(ctx, root); err != nil {
+		d.Stop()
+		return nil, err
+	}
+	return d, nil
+}
+
 // shared is the one daemon a test binary's tests share (starting one and
 // building the images takes seconds).
 var shared struct {
@@ -233,12 +247,7 @@ var shared struct {
 // the repository at root, starting it on first use; call StopShared from
 // TestMain. Tests using it must clean up their own containers.
 func Shared(ctx context.Context, root string) (*Daemon, error) {
-	shared.once.Do(func() {
-		if shared.d, shared.err = Start(ctx); shared.err != nil {
-			return
-		}
-		shared.err = shared.d.BuildLoadImages(ctx, root)
-	})
+	shared.once.Do(func() { shared.d, shared.err = StartWithImages(ctx, root) })
 	return shared.d, shared.err
 }
 

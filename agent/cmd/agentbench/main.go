@@ -65,14 +65,11 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	eng, err := dockertest.Start(ctx)
+	eng, err := dockertest.StartWithImages(ctx, root)
 	if err != nil {
 		return err
 	}
 	defer eng.Stop()
-	if err := eng.BuildLoadImages(ctx, root); err != nil {
-		return err
-	}
 	dc, err := client.NewClientWithOpts(client.WithHost(eng.Host), client.WithAPIVersionNegotiation())
 	if err != nil {
 		return err

@@ -33,14 +33,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	eng, err := dockertest.Start(ctx)
+	eng, err := dockertest.StartWithImages(ctx, root)
 	if err != nil {
 		return err
 	}
 	defer eng.Stop()
-	if err := eng.BuildLoadImages(ctx, root); err != nil {
-		return err
-	}
 	for i := range *n {
 		if _, err := eng.Docker(ctx, "run", "-d", "--network", "none", "--name", fmt.Sprintf("kwu-%03d", i),
 			"--label", "kwarden.kind=low", "kwarden/load:low"); err != nil {
