@@ -80,6 +80,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer col.Close()
+	iterCol, err := bpf.Open(bpf.Options{NoExits: true, TaskIterator: true})
+	if err != nil {
+		return err
+	}
+	defer iterCol.Close()
 	w, err := containers.New(containers.Options{Host: eng.Host})
 	if err != nil {
 		return err
@@ -91,6 +96,7 @@ func run(ctx context.Context) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "containers\tprocesses\teBPF snapshot ms\tkwarden ms\tdocker stats sequential ms\tdocker stats 8 at a time ms\tsequential/kwarden\t8-at-a-time/kwarden\t")
 	started := 0
+	var coldRows []string
 	for _, s := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -110,6 +116,12 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		cold, err := coldSnapshots(ctx, []*bpf.Collector{col, iterCol}, *rounds)
+		if err != nil {
+			return err
+		}
+		coldRows = append(coldRows, fmt.Sprintf("%d\t%d\t%s\t%.2f\t%s\t%.2f\t%.2fx\t", n, kw.processes,
+			col.SnapshotMethod(), ms(cold[0]), iterCol.SnapshotMethod(), ms(cold[1]), float64(cold[1])/float64(cold[0])))
 		ids := make([]string, 0, len(cs))
 		for _, c := range cs {
 			ids = append(ids, c.ID)
@@ -130,6 +142,16 @@ func run(ctx context.Context) error {
 			ms(seq), ms(par), float64(seq)/float64(kw.total), float64(par)/float64(kw.total))
 	}
 	fmt.Fprintf(tw, "(kwarden: median of %d rounds; docker stats: one pass of ContainerStats(stream=false) per container)\t\t\t\t\t\t\t\t\n", *rounds)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Println()
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "containers\tprocesses\tsnapshot by\tms, once a second\tor by\tms, once a second\tratio\t")
+	for _, r := range coldRows {
+		fmt.Fprintln(tw, r)
+	}
+	fmt.Fprintf(tw, "(medians of %d snapshots 1 s apart, the two methods alternating: the caches are as cold as the daemon's)\t\t\t\t\t\t\t\n", *rounds)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -192,6 +214,33 @@ func kwardenCollect(ctx context.Context, col *bpf.Collector, cs []containers.Con
 	slices.Sort(total)
 	slices.Sort(snap)
 	return collectTimes{total: total[len(total)/2], snapshot: snap[len(snap)/2], processes: len(ps.Processes)}, nil
+}
+
+// coldSnapshots times snapshots taken once a second, as the daemon takes
+// them, by each collector in turn; medians of rounds.
+func coldSnapshots(ctx context.Context, cols []*bpf.Collector, rounds int) ([]time.Duration, error) {
+	times := make([][]time.Duration, len(cols))
+	var ps snapshot.Processes
+	for range rounds {
+		for i, c := range cols {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+			t0 := time.Now()
+			if err := c.ProcessesInto(ctx, &ps); err != nil {
+				return nil, err
+			}
+			times[i] = append(times[i], time.Since(t0))
+		}
+	}
+	out := make([]time.Duration, len(cols))
+	for i, ts := range times {
+		slices.Sort(ts)
+		out[i] = ts[len(ts)/2]
+	}
+	return out, nil
 }
 
 // dockerStats reads every container's stats once with `workers` in
