@@ -15,6 +15,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultBTFPath is where the running kernel publishes its BTF.
@@ -71,6 +72,10 @@ type Collector struct {
 	exitsMap *ebpf.Map
 	lost     *ebpf.Variable
 	ring     *ringbuf.Reader
+	ringWait *os.File   // the ring's fd again, in Go's poller (waitExits)
+	readMu   sync.Mutex // one reader of the ring at a time
+	waitMu   sync.Mutex // one waiter: the deadline is the file's
+	rec      ringbuf.Record
 	walk     *processWalk // nil: snapshots read the iterator
 
 	hook     string
@@ -243,7 +248,30 @@ func (c *Collector) attach() error {
 	if c.ring, err = ringbuf.NewReader(c.exitsMap); err != nil {
 		return classify("open exit ring buffer", err)
 	}
+	if c.ringWait, err = pollableDup(c.exitsMap.FD(), "kwarden exit ring"); err != nil {
+		return fmt.Errorf("exit ring buffer: %w", err)
+	}
 	return nil
+}
+
+// pollableDup duplicates fd, non-blocking, as a file Go's network poller
+// watches.
+func pollableDup(fd int, name string) (*os.File, error) {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate fd: %w", err)
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup)
+		return nil, fmt.Errorf("non-blocking fd: %w", err)
+	}
+	f := os.NewFile(uintptr(dup), name)
+	// Only a file in the poller takes deadlines.
+	if err := f.SetReadDeadline(time.Time{}); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is not pollable: %w", name, err)
+	}
+	return f, nil
 }
 
 // ExitHook names the attached exit hook; "" when Options.NoExits.
@@ -283,6 +311,9 @@ func (c *Collector) Close() error {
 // stay set: a concurrent reader sees closed descriptors, never nil.
 func (c *Collector) release() error {
 	var errs []error
+	if c.ringWait != nil {
+		errs = append(errs, c.ringWait.Close())
+	}
 	if c.ring != nil {
 		errs = append(errs, c.ring.Close())
 	}

@@ -70,42 +70,117 @@ func (s *exitState) seen(k snapshot.Key) bool {
 
 // ReadExit blocks until a process exits, ctx is done, or the collector
 // is closed. A record that fails to decode is consumed and reported as an
-// error wrapping ErrMalformed; the next call reads on. Call it from one
-// goroutine at a time.
+// error wrapping ErrMalformed; the next call reads on. Records the
+// programs queue without a wakeup are collected every Options.ExitPoll.
 func (c *Collector) ReadExit(ctx context.Context) (Exit, error) {
+	for {
+		e, ok, err := c.nextExit()
+		if err != nil || ok {
+			return e, err
+		}
+		if err := c.waitExits(ctx, c.poll); err != nil {
+			return Exit{}, err
+		}
+	}
+}
+
+// DrainExits hands fn every exit the ring holds now, without waiting,
+// and returns how many. A daemon calls it right after a snapshot: every
+// process missing from the snapshot has by then queued its exit. A
+// malformed record stops the drain with an error wrapping ErrMalformed;
+// the next call goes on after it.
+func (c *Collector) DrainExits(fn func(Exit)) (int, error) {
+	n := 0
+	for {
+		e, ok, err := c.nextExit()
+		if err != nil || !ok {
+			return n, err
+		}
+		fn(e)
+		n++
+	}
+}
+
+// WaitExits returns at once if exits are queued, else blocks until the
+// programs wake the reader (they do once 64 KiB of exits are queued),
+// ctx is done or the collector is closed.
+// With DrainExits after every snapshot and after every return of
+// WaitExits, no exit waits longer than a snapshot interval and the ring
+// cannot fill between two snapshots.
+func (c *Collector) WaitExits(ctx context.Context) error { return c.waitExits(ctx, 0) }
+
+// nextExit reads one record if the ring has one, skipping duplicates.
+func (c *Collector) nextExit() (Exit, bool, error) {
 	if c.closed.Load() {
-		return Exit{}, fmt.Errorf("read exit: %w", ErrClosed)
+		return Exit{}, false, fmt.Errorf("read exit: %w", ErrClosed)
 	}
 	if c.ring == nil {
-		return Exit{}, errors.New("read exit: no exit hook attached")
+		return Exit{}, false, errors.New("read exit: no exit hook attached")
 	}
-	// The programs wake the reader only for large batches; the deadline
-	// collects smaller ones, and Flush interrupts the wait on cancel.
-	stop := context.AfterFunc(ctx, func() { _ = c.ring.Flush() })
-	defer stop()
-	var rec ringbuf.Record
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
 	for {
-		if err := ctx.Err(); err != nil {
-			return Exit{}, err
-		}
-		c.ring.SetDeadline(time.Now().Add(c.poll))
-		err := c.ring.ReadInto(&rec)
+		// A deadline in the past: look, do not wait.
+		c.ring.SetDeadline(time.Unix(1, 0))
+		err := c.ring.ReadInto(&c.rec)
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, ringbuf.ErrFlushed):
-			continue
-		case errors.Is(err, ringbuf.ErrClosed):
-			return Exit{}, fmt.Errorf("read exit: %w", ErrClosed)
+			return Exit{}, false, nil
+		case errors.Is(err, ringbuf.ErrClosed), c.closed.Load():
+			return Exit{}, false, fmt.Errorf("read exit: %w", ErrClosed)
 		case err != nil:
-			return Exit{}, fmt.Errorf("read exit: %w", err)
+			return Exit{}, false, fmt.Errorf("read exit: %w", err)
 		}
-		e, dup, err := c.decodeExit(rec.RawSample)
+		e, dup, err := c.decodeExit(c.rec.RawSample)
 		if err != nil {
-			return Exit{}, err
+			return Exit{}, false, err
 		}
 		if !dup {
-			return e, nil
+			return e, true, nil
 		}
 	}
+}
+
+// waitExits parks the calling goroutine until the ring is readable, poll
+// passes (0: no limit), ctx is done or the collector closes. It waits in
+// Go's network poller, never in a blocking epoll_wait: a goroutine in a
+// system call keeps the runtime's sysmon thread waking up to a thousand
+// times a second to reclaim its processor, which on the build machine
+// cost the daemon more CPU than reading the exits themselves.
+func (c *Collector) waitExits(ctx context.Context, poll time.Duration) error {
+	if c.closed.Load() {
+		return fmt.Errorf("wait for exits: %w", ErrClosed)
+	}
+	if c.ringWait == nil {
+		return errors.New("wait for exits: no exit hook attached")
+	}
+	c.waitMu.Lock()
+	defer c.waitMu.Unlock()
+	var deadline time.Time
+	if poll > 0 {
+		deadline = time.Now().Add(poll)
+	}
+	if err := c.ringWait.SetReadDeadline(deadline); err != nil {
+		return fmt.Errorf("wait for exits: %w", ErrClosed)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.ringWait.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	rc, err := c.ringWait.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("wait for exits: %w", err)
+	}
+	err = rc.Read(func(uintptr) bool { return c.ring.AvailableBytes() > 0 })
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil // the poll interval: the caller reads what is queued
+	case errors.Is(err, os.ErrClosed), c.closed.Load():
+		return fmt.Errorf("wait for exits: %w", ErrClosed)
+	case err != nil:
+		return fmt.Errorf("wait for exits: %w", err)
+	}
+	return nil
 }
 
 // decodeExit checks one ring record; dup reports a repeat of an exit

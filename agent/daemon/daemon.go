@@ -190,21 +190,44 @@ func (d *Daemon) prune(now time.Time) {
 	}
 }
 
+// readExits drains the exit stream whenever the programs wake it (a
+// batch of 64 KiB); runTick drains it after every snapshot. Between the
+// two no exit waits longer than a tick, and nothing sits in a blocking
+// system call.
 func (d *Daemon) readExits(ctx context.Context) {
 	for {
-		e, err := d.srcs.EBPF.Collector.ReadExit(ctx)
-		if err != nil {
+		if err := d.srcs.EBPF.Collector.WaitExits(ctx); err != nil {
 			if ctx.Err() != nil || errors.Is(err, bpf.ErrClosed) {
 				return
 			}
-			d.log.Warn("exit event", "err", err)
-			continue
+			d.log.Warn("wait for exits", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(d.cfg.Interval):
+			}
 		}
-		d.exitMu.Lock()
-		d.exited[e.Process.Key()] = e.ExitNs
-		d.pending = append(d.pending, sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID,
-			MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs})
-		d.exitMu.Unlock()
+		d.drainExits()
+	}
+}
+
+// drainExits takes every exit queued so far.
+func (d *Daemon) drainExits() {
+	if d.srcs.EBPF == nil {
+		return
+	}
+	d.exitMu.Lock()
+	defer d.exitMu.Unlock()
+	for {
+		_, err := d.srcs.EBPF.Collector.DrainExits(func(e bpf.Exit) {
+			d.exited[e.Process.Key()] = e.ExitNs
+			d.pending = append(d.pending, sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID,
+				MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs})
+		})
+		if err == nil || errors.Is(err, bpf.ErrClosed) {
+			return
+		}
+		d.log.Warn("exit event", "err", err) // a malformed record: the drain goes on after it
 	}
 }
 
@@ -226,14 +249,21 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
 			procs = &bufs[0]
 		}
 	}
+	crossRead := false
 	if procs != nil && d.srcs.Kmod != nil && d.srcs.EBPF != nil {
 		if err := d.srcs.EBPF.ProcessesInto(ctx, &bufs[1]); err != nil {
 			st.Sources["ebpf"] = "failing: " + err.Error()
 			errs = append(errs, err)
 		} else {
 			st.Sources["ebpf"] = "ok"
-			st.CrossCheck = d.crossCheck(&bufs[0], &bufs[1])
+			crossRead = true
 		}
+	}
+	// Every process missing from a read has queued its exit by now: the
+	// sampler and the cross-check's oracle see them all.
+	d.drainExits()
+	if crossRead {
+		st.CrossCheck = d.crossCheck(&bufs[0], &bufs[1])
 	}
 	sys, err := d.sys.read()
 	if err != nil {
