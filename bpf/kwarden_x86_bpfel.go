@@ -62,6 +62,7 @@ const (
 	kwardenVarPcpuReady     = "pcpu_ready"
 	kwardenVarSnapCount     = "snap_count"
 	kwardenVarSnapFull      = "snap_full"
+	kwardenVarSnapNested    = "snap_nested"
 	kwardenVarWakeupBytes   = "wakeup_bytes"
 )
 
@@ -134,6 +135,7 @@ type kwardenVariableSpecs struct {
 	PcpuReady   *ebpf.VariableSpec `ebpf:"pcpu_ready"`
 	SnapCount   *ebpf.VariableSpec `ebpf:"snap_count"`
 	SnapFull    *ebpf.VariableSpec `ebpf:"snap_full"`
+	SnapNested  *ebpf.VariableSpec `ebpf:"snap_nested"`
 	WakeupBytes *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -182,6 +184,7 @@ type kwardenVariables struct {
 	PcpuReady   *ebpf.Variable `ebpf:"pcpu_ready"`
 	SnapCount   *ebpf.Variable `ebpf:"snap_count"`
 	SnapFull    *ebpf.Variable `ebpf:"snap_full"`
+	SnapNested  *ebpf.Variable `ebpf:"snap_nested"`
 	WakeupBytes *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 

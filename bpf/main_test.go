@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +29,8 @@ func TestMain(m *testing.M) {
 		burn.AndExit(time.Duration(ms) * time.Millisecond)
 	case "open":
 		childOpen()
+	case "snapshot":
+		childSnapshot()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child mode", os.Getenv(childEnv))
 		os.Exit(2)
@@ -44,6 +47,22 @@ func childAlloc() {
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	runtime.KeepAlive(b)
 	os.Exit(0)
+}
+
+// childSnapshot prints the size of one snapshot and how it was taken.
+func childSnapshot() {
+	c, err := Open(Options{NoExits: true})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	defer c.Close()
+	ps, err := c.Processes(context.Background())
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	fmt.Println(len(ps.Processes), c.SnapshotMethod())
 }
 
 // childOpen tries Open (run without privileges) and prints the outcome.

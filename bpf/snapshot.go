@@ -56,10 +56,10 @@ func (c *Collector) ProcessesInto(ctx context.Context, out *snapshot.Processes) 
 			out.PageSize = c.pageSize
 			return decodeSnapshot(buf, c.pageSize, out)
 		}
-		if !errors.Is(err, errWalkFull) {
+		if !errors.Is(err, errWalkFull) && !errors.Is(err, errWalkNested) {
 			return err
 		}
-		out.TimeNs = boottimeNs() // more processes than the array: the iterator has no bound
+		out.TimeNs = boottimeNs() // the iterator: no bound, and the reader's namespace
 	}
 	rd, err := c.iter.Open()
 	if err != nil {

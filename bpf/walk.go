@@ -14,31 +14,38 @@ import (
 // mmapped snap array, and copies them out. One run at a time: the array
 // is shared.
 type processWalk struct {
-	mu    sync.Mutex
-	prog  *ebpf.Program
-	arr   *ebpf.Map
-	mem   *ebpf.Memory
-	count *ebpf.Variable
-	full  *ebpf.Variable
+	mu     sync.Mutex
+	prog   *ebpf.Program
+	arr    *ebpf.Map
+	mem    *ebpf.Memory
+	count  *ebpf.Variable
+	full   *ebpf.Variable
+	nested *ebpf.Variable
 }
 
-// errWalkFull reports more processes than the array holds; the caller
-// reads the task iterator instead.
-var errWalkFull = errors.New("more processes than the walk's array holds")
+// errWalkFull reports more processes than the array holds, and
+// errWalkNested a reader in a child pid namespace (the walk would see the
+// whole machine, the iterator that namespace); the caller reads the task
+// iterator instead.
+var (
+	errWalkFull   = errors.New("more processes than the walk's array holds")
+	errWalkNested = errors.New("the reader is in a child pid namespace")
+)
 
 func loadProcessWalk(spec *ebpf.CollectionSpec, kernelTypes *btf.Spec) (*processWalk, error) {
 	var objs struct {
-		Prog  *ebpf.Program  `ebpf:"kw_snap"`
-		Arr   *ebpf.Map      `ebpf:"snap"`
-		Count *ebpf.Variable `ebpf:"snap_count"`
-		Full  *ebpf.Variable `ebpf:"snap_full"`
+		Prog   *ebpf.Program  `ebpf:"kw_snap"`
+		Arr    *ebpf.Map      `ebpf:"snap"`
+		Count  *ebpf.Variable `ebpf:"snap_count"`
+		Full   *ebpf.Variable `ebpf:"snap_full"`
+		Nested *ebpf.Variable `ebpf:"snap_nested"`
 	}
 	if err := spec.LoadAndAssign(&objs, &ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{KernelTypes: kernelTypes},
 	}); err != nil {
 		return nil, classify("load process walk", err)
 	}
-	w := &processWalk{prog: objs.Prog, arr: objs.Arr, count: objs.Count, full: objs.Full}
+	w := &processWalk{prog: objs.Prog, arr: objs.Arr, count: objs.Count, full: objs.Full, nested: objs.Nested}
 	mem, err := objs.Arr.Memory()
 	if err != nil {
 		w.close()
@@ -46,7 +53,7 @@ func loadProcessWalk(spec *ebpf.CollectionSpec, kernelTypes *btf.Spec) (*process
 	}
 	w.mem = mem
 	// One trial run: a kernel may load the program yet refuse to run it.
-	if _, err := w.read(nil); err != nil && !errors.Is(err, errWalkFull) {
+	if _, err := w.read(nil); err != nil && !errors.Is(err, errWalkFull) && !errors.Is(err, errWalkNested) {
 		w.close()
 		return nil, err
 	}
@@ -60,14 +67,20 @@ func (w *processWalk) read(buf []byte) ([]byte, error) {
 	if _, err := w.prog.Run(&ebpf.RunOptions{}); err != nil {
 		return buf, classify("run process walk", err)
 	}
-	var n, full uint32
+	var n, full, nested uint32
 	if err := w.count.Get(&n); err != nil {
 		return buf, fmt.Errorf("process walk count: %w", err)
 	}
 	if err := w.full.Get(&full); err != nil {
 		return buf, fmt.Errorf("process walk overflow flag: %w", err)
 	}
-	if full != 0 {
+	if err := w.nested.Get(&nested); err != nil {
+		return buf, fmt.Errorf("process walk namespace flag: %w", err)
+	}
+	switch {
+	case nested != 0:
+		return buf, errWalkNested
+	case full != 0:
 		return buf, errWalkFull
 	}
 	size := int(n) * recordSize

@@ -3,6 +3,12 @@ package bpf
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kwarden/kwarden/internal/crosscheck"
@@ -63,4 +69,26 @@ func TestProcessWalkFullFallsBack(t *testing.T) {
 		t.Fatalf("snapshot of %d processes after the overflow", len(ps.Processes))
 	}
 	t.Logf("%d processes through the fallback", len(ps.Processes))
+}
+
+// A reader in a child pid namespace sees that namespace, by either route:
+// the walk declines (it would list the whole machine) and the iterator
+// answers. Here the namespace holds the reader alone.
+func TestSnapshotInChildPidNamespace(t *testing.T) {
+	openCollector(t, Options{NoExits: true}).Close() // root, BTF
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=snapshot")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v: %s", err, out)
+	}
+	var n int
+	var method string
+	fmt.Sscanf(string(out), "%d", &n)
+	method = strings.TrimSpace(strings.TrimPrefix(string(out), strconv.Itoa(n)))
+	t.Logf("in a new pid namespace: %d processes (loaded route: %s)", n, method)
+	if n != 1 {
+		t.Fatalf("a reader alone in its pid namespace saw %d processes, want itself only", n)
+	}
 }

@@ -469,9 +469,13 @@ struct {
 	__type(value, struct kw_proc);
 } snap SEC(".maps");
 
-/* Records the last kw_snap run wrote, and whether it ran out of room. */
+/*
+ * Records the last kw_snap run wrote, whether it ran out of room, and
+ * whether it declined because the reader is in a child pid namespace.
+ */
 __u32 snap_count;
 __u32 snap_full;
+__u32 snap_nested;
 
 extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task,
 			     unsigned int flags) __weak __ksym;
@@ -489,6 +493,16 @@ int kw_snap(void *ctx)
 	__u32 n = 0;
 
 	snap_full = 0;
+	snap_count = 0;
+	/*
+	 * The process list holds every process of the machine, whereas the
+	 * task iterator walks the reader's pid namespace. A reader in a child
+	 * namespace gets the iterator (user space falls back), so that both
+	 * routes always answer the same.
+	 */
+	snap_nested = bpf_get_current_task_btf()->thread_pid->level > 0;
+	if (snap_nested)
+		return 0;
 	bpf_rcu_read_lock();
 	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_PROCS);
 	while ((t = bpf_iter_task_next(&it))) {
