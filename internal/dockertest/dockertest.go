@@ -235,6 +235,18 @@ func StartWithImages(ctx context.Context, root string) (*Daemon, error) {
 	return d, nil
 }
 
+// RunLow starts the containers prefix-<from> … prefix-<to-1> from
+// kwarden/load:low (kind low, no network): the fleet benchmarks measure.
+func (d *Daemon) RunLow(ctx context.Context, prefix string, from, to int) error {
+	for i := from; i < to; i++ {
+		if _, err := d.Docker(ctx, "run", "-d", "--network", "none", "--name", fmt.Sprintf("%s-%03d", prefix, i),
+			"--label", "kwarden.kind=low", "kwarden/load:low"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // shared is the one daemon a test binary's tests share (starting one and
 // building the images takes seconds).
 var shared struct {

@@ -47,6 +47,16 @@ func TestDaemonRunsLoadImages(t *testing.T) {
 	if _, err := d.Docker(ctx, "run", "--rm", "--network", "none", "kwarden/load:low", "-duration", "300ms"); err != nil {
 		t.Fatalf("run low: %v", err)
 	}
+	if err := d.RunLow(ctx, "kw-fleet", 1, 3); err != nil {
+		t.Fatal(err)
+	}
+	fleet, err := d.Docker(ctx, "ps", "--filter", "label=kwarden.kind=low", "--format", "{{.Names}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(fleet)); len(got) != 2 || !strings.Contains(string(fleet), "kw-fleet-001") || !strings.Contains(string(fleet), "kw-fleet-002") {
+		t.Errorf("RunLow(1, 3) started %q, want kw-fleet-001 and kw-fleet-002", got)
+	}
 
 	id, err := d.Docker(ctx, "run", "-d", "--network", "none", "--name", "kw-cpu-test", "--label", "kwarden.kind=cpu", "kwarden/load:cpu")
 	if err != nil {

@@ -102,12 +102,10 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for ; started < n; started++ {
-			if _, err := eng.Docker(ctx, "run", "-d", "--network", "none", "--name", fmt.Sprintf("kwb-%03d", started),
-				"--label", "kwarden.kind=low", "kwarden/load:low"); err != nil {
-				return err
-			}
+		if err := eng.RunLow(ctx, "kwb", started, n); err != nil {
+			return err
 		}
+		started = max(started, n)
 		cs, err := ready(ctx, w, n)
 		if err != nil {
 			return err

@@ -38,11 +38,8 @@ func run() error {
 		return err
 	}
 	defer eng.Stop()
-	for i := range *n {
-		if _, err := eng.Docker(ctx, "run", "-d", "--network", "none", "--name", fmt.Sprintf("kwu-%03d", i),
-			"--label", "kwarden.kind=low", "kwarden/load:low"); err != nil {
-			return err
-		}
+	if err := eng.RunLow(ctx, "kwu", 0, *n); err != nil {
+		return err
 	}
 	fmt.Println(eng.Host)
 	<-ctx.Done()
