@@ -196,25 +196,32 @@ func (d *Daemon) prune(now time.Time) {
 // system call.
 func (d *Daemon) readExits(ctx context.Context) {
 	for {
-		if err := d.srcs.EBPF.Collector.WaitExits(ctx); err != nil {
-			if ctx.Err() != nil || errors.Is(err, bpf.ErrClosed) {
-				return
-			}
+		err := d.srcs.EBPF.Collector.WaitExits(ctx)
+		if ctx.Err() != nil || errors.Is(err, bpf.ErrClosed) {
+			return
+		}
+		if err != nil {
 			d.log.Warn("wait for exits", "err", err)
+		} else {
+			err = d.drainExits()
+		}
+		// A failing stream is retried a tick later, not in a busy loop
+		// (WaitExits returns at once while records are queued).
+		if err != nil {
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(d.cfg.Interval):
 			}
 		}
-		d.drainExits()
 	}
 }
 
-// drainExits takes every exit queued so far.
-func (d *Daemon) drainExits() {
+// drainExits takes every exit queued so far. A malformed record is
+// logged and skipped; any other failure ends the drain and is returned.
+func (d *Daemon) drainExits() error {
 	if d.srcs.EBPF == nil {
-		return
+		return nil
 	}
 	d.exitMu.Lock()
 	defer d.exitMu.Unlock()
@@ -224,10 +231,15 @@ func (d *Daemon) drainExits() {
 			d.pending = append(d.pending, sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID,
 				MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs})
 		})
-		if err == nil || errors.Is(err, bpf.ErrClosed) {
-			return
+		switch {
+		case err == nil, errors.Is(err, bpf.ErrClosed):
+			return nil
+		case errors.Is(err, bpf.ErrMalformed):
+			d.log.Warn("exit event", "err", err) // consumed: the drain goes on after it
+		default:
+			d.log.Warn("read exits", "err", err)
+			return err
 		}
-		d.log.Warn("exit event", "err", err) // a malformed record: the drain goes on after it
 	}
 }
 
@@ -261,7 +273,9 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
 	}
 	// Every process missing from a read has queued its exit by now: the
 	// sampler and the cross-check's oracle see them all.
-	d.drainExits()
+	if err := d.drainExits(); err != nil {
+		errs = append(errs, err)
+	}
 	if crossRead {
 		st.CrossCheck = d.crossCheck(&bufs[0], &bufs[1])
 	}
