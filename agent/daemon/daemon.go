@@ -76,6 +76,14 @@ type Daemon struct {
 	state  State
 	tick   uint64
 	docker bool // last known Docker connection, for outage events
+
+	// Run and Close: a Run in progress is stopped by Close before the
+	// resources go; release runs once, whoever gets there first.
+	runMu     sync.Mutex
+	runCancel context.CancelFunc
+	runDone   chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New opens the sources (missing ones are logged, not fatal), the
@@ -136,18 +144,47 @@ func (d *Daemon) State() State {
 	return d.state
 }
 
-// Run ticks until ctx ends, then releases everything in reverse order.
+// Close stops a Run in progress and releases everything New acquired,
+// in reverse order. It is safe to call more than once, and without Run
+// (a start-up that failed after New).
+func (d *Daemon) Close() error {
+	d.runMu.Lock()
+	cancel, done := d.runCancel, d.runDone
+	d.runMu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	d.closeOnce.Do(func() {
+		// The loop's own files first, then what New opened, newest first.
+		d.sampler.Close()
+		d.sys.close()
+		d.closeErr = errors.Join(d.watcher.Close(), d.store.Close(), d.srcs.Close())
+	})
+	return d.closeErr
+}
+
+// Run ticks until ctx ends (or Close is called), then releases
+// everything as Close does. It runs once: a second call returns an error.
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
+	d.runMu.Lock()
+	if d.runDone != nil {
+		d.runMu.Unlock()
+		cancel()
+		return errors.New("daemon: Run called twice")
+	}
+	d.runCancel, d.runDone = cancel, make(chan struct{})
+	d.runMu.Unlock()
 	var wg sync.WaitGroup
 	defer func() {
 		cancel()
 		wg.Wait()
-		d.watcher.Close()
-		d.store.Close()
-		d.srcs.Close()
-		d.sampler.Close()
-		d.sys.close()
+		close(d.runDone)
+		d.runMu.Lock()
+		d.runCancel = nil
+		d.runMu.Unlock()
+		d.Close()
 	}()
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = d.watcher.Run(ctx) }()
