@@ -149,12 +149,12 @@ func (s *server) system(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	pts, err := s.b.Store().SystemRange(from, to, step)
+	pts, used, err := s.b.Store().SystemRange(store.RangeQuery{From: from, To: to, Step: step, MaxPoints: maxPoints})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]any{"from": from, "to": to, "step": step.String(), "points": nonNil(pts)})
+	writeJSON(w, map[string]any{"from": from, "to": to, "step": used.String(), "points": nonNil(pts)})
 }
 
 // containers lists the current containers with their latest figures; with
@@ -207,12 +207,12 @@ func (s *server) containerSeries(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	pts, err := s.b.Store().ContainerSeries(full, from, to, step)
+	pts, used, err := s.b.Store().ContainerSeries(full, store.RangeQuery{From: from, To: to, Step: step, MaxPoints: maxPoints})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]any{"id": full, "from": from, "to": to, "step": step.String(), "points": nonNil(pts)})
+	writeJSON(w, map[string]any{"id": full, "from": from, "to": to, "step": used.String(), "points": nonNil(pts)})
 }
 
 func (s *server) resolveID(prefix string) (string, error) {
@@ -263,7 +263,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	limit, err := intParam(q, "limit", 1000, 1, 100_000)
+	limit, err := intParam(q, "limit", store.DefaultEventLimit, 1, store.MaxEventLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -273,12 +273,19 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, bad("kind is longer than 64 bytes"))
 		return
 	}
-	evs, err := s.b.Store().Events(from, to, kind, limit)
+	page, err := s.b.Store().Events(store.EventQuery{From: from, To: to, Kind: kind, Limit: limit, After: q.Get("after")})
+	if errors.Is(err, store.ErrBadCursor) {
+		err = bad("%v", err)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]any{"events": nonNil(evs)})
+	out := map[string]any{"events": nonNil(page.Events)}
+	if page.Next != "" {
+		out["next"] = page.Next
+	}
+	writeJSON(w, out)
 }
 
 func (s *server) crosscheck(w http.ResponseWriter, r *http.Request) {

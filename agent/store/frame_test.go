@@ -78,7 +78,7 @@ func FuzzWalkFrame(f *testing.F) {
 	})
 }
 
-// A schema-1 file (a JSON bucket per container) opens as schema 2 with
+// A schema-1 file (a JSON bucket per container) opens as schema 3 with
 // the same series, raw and minute points alike.
 func TestMigrateFromSchema1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.db")
@@ -120,7 +120,7 @@ func TestMigrateFromSchema1(t *testing.T) {
 		t.Fatalf("schema %d after migration", v)
 	}
 	for _, id := range []string{"a", "b"} {
-		pts, err := s.ContainerSeries(id, t0, t0.Add(2*time.Hour), 0)
+		pts, _, err := s.ContainerSeries(id, RangeQuery{From: t0, To: t0.Add(2 * time.Hour)})
 		if err != nil || len(pts) != 6 {
 			t.Fatalf("%s: %v, %d points", id, err, len(pts))
 		}
@@ -151,22 +151,24 @@ func TestPruneMergesByWeight(t *testing.T) {
 			}
 		}
 	}
-	write(0, 45, 10) // 45 s at 10 %
+	write(0, 45, 10)     // 45 s at 10 %
+	write(3645, 3646, 0) // history's newest point, an hour on
 	if _, err := s.Prune(t0.Add(time.Hour + 50*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	write(45, 60, 50) // then 15 s at 50 %
+	write(7200, 7201, 0)
 	if _, err := s.Prune(t0.Add(2 * time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	pts, err := s.ContainerSeries("a", t0, t0.Add(time.Hour), 0)
+	pts, _, err := s.ContainerSeries("a", RangeQuery{From: t0, To: t0.Add(time.Hour)})
 	if err != nil || len(pts) != 1 {
 		t.Fatalf("%v %+v", err, pts)
 	}
 	if want := (45*10.0 + 15*50.0) / 60; pts[0].CPUPercent != want || pts[0].Samples != 60 {
 		t.Errorf("merged minute: %.2f %% over %d samples, want %.2f over 60", pts[0].CPUPercent, pts[0].Samples, want)
 	}
-	sys, _ := s.SystemRange(t0, t0.Add(time.Hour), 0)
+	sys, _, _ := s.SystemRange(RangeQuery{From: t0, To: t0.Add(time.Hour)})
 	if len(sys) != 1 || sys[0].CPUPercent != 20 || sys[0].Samples != 60 {
 		t.Errorf("merged system minute: %+v", sys)
 	}

@@ -8,10 +8,29 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/kwarden/kwarden/agent/containers"
 )
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
+
+// schemaBuckets[v] are the buckets a file of schema v has.
+var schemaBuckets = [][][]byte{
+	0: nil,
+	1: {bMeta, bSystem, bSystem1m, bSeries, bSeries1m, bInfo, bTop, bEvents},
+	2: {bMeta, bSystem, bSystem1m, bFrames, bIDs, bSeries1m, bInfo, bTop, bEvents},
+	3: {bMeta, bSystem, bSystem1m, bFrames, bIDs, bIndex, bRemoved, bSeries1m, bInfo, bTop, bEvents},
+}
+
+func isBucketName(name []byte) bool {
+	for _, b := range [][]byte{bMeta, bSystem, bSystem1m, bSeries, bFrames, bIDs, bIndex, bRemoved, bSeries1m, bInfo, bTop, bEvents} {
+		if string(b) == string(name) {
+			return true
+		}
+	}
+	return false
+}
 
 // migrations[i] brings a database from schema i to i+1, in its own
 // transaction together with the new version number.
@@ -28,6 +47,48 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 1 → 2: container points move from a bucket per container (JSON)
 	// to one binary frame per tick; minute points become binary too.
 	migrateFrames,
+	// 2 → 3: the indexes retention walks instead of every container:
+	// frame index → id, and removed containers by removal time.
+	migrateIndexes,
+}
+
+func migrateIndexes(tx *bolt.Tx) error {
+	index, err := tx.CreateBucketIfNotExists(bIndex)
+	if err != nil {
+		return err
+	}
+	removed, err := tx.CreateBucketIfNotExists(bRemoved)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bIDs).ForEach(func(id, v []byte) error {
+		if len(v) != 8 {
+			return fmt.Errorf("container %s: index of %d bytes", id, len(v))
+		}
+		return index.Put(v, id)
+	}); err != nil {
+		return err
+	}
+	return tx.Bucket(bInfo).ForEach(func(id, v []byte) error {
+		var c containers.Container
+		if json.Unmarshal(v, &c) == nil && !c.Removed.IsZero() {
+			return removed.Put(append(key(c.Removed), id...), nil)
+		}
+		return nil
+	})
+}
+
+// containerIndexV2 is containerIndex as schema 2 had it, without the
+// reverse index (migrateIndexes builds that from these).
+func containerIndexV2(ids *bolt.Bucket, id string) (uint64, error) {
+	if v := ids.Get([]byte(id)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v), nil
+	}
+	seq, err := ids.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	return seq, ids.Put([]byte(id), binary.BigEndian.AppendUint64(nil, seq))
 }
 
 func migrateFrames(tx *bolt.Tx) error {
@@ -41,7 +102,7 @@ func migrateFrames(tx *bolt.Tx) error {
 	if old := tx.Bucket(bSeries); old != nil {
 		byTime := map[string][]frameEntry{}
 		if err := old.ForEachBucket(func(id []byte) error {
-			idx, err := containerIndex(ids, string(id))
+			idx, err := containerIndexV2(ids, string(id))
 			if err != nil {
 				return err
 			}
@@ -107,7 +168,7 @@ func migrateFrames(tx *bolt.Tx) error {
 // Schema returns the database's schema version (0: empty).
 func (s *Store) Schema() (int, error) {
 	v := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v = schemaOf(tx)
 		return nil
 	})
@@ -129,7 +190,7 @@ func schemaOf(tx *bolt.Tx) int {
 func (s *Store) migrate() error {
 	for {
 		done := false
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			v := schemaOf(tx)
 			if v > SchemaVersion {
 				return fmt.Errorf("history schema %d is newer than this build's %d: refusing to touch it", v, SchemaVersion)

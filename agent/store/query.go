@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,119 +16,297 @@ import (
 // ErrNotFound reports an unknown container.
 var ErrNotFound = errors.New("not found")
 
-// scan calls fn with every value of b whose time key is in [from, to].
-func scan(b *bolt.Bucket, from, to time.Time, fn func(k, v []byte) error) error {
-	if b == nil {
-		return nil
+// ErrTooMany reports a query whose step would give more points than its
+// bound.
+var ErrTooMany = errors.New("too many points")
+
+// Bounds of one answer. Every query's memory and output are bounded
+// whatever its parameters: range queries by points (a point is a few
+// hundred bytes of JSON), events by count, bytes and records looked at.
+const (
+	DefaultMaxPoints  = 11_000 // Grafana's default max data points, with room
+	DefaultEventLimit = 1_000
+	MaxEventLimit     = 10_000
+	DefaultEventBytes = 4 << 20
+	DefaultEventScan  = 200_000
+)
+
+// RangeQuery is a time range of a series.
+type RangeQuery struct {
+	From, To time.Time
+	// Step averages the points of each step; 0 returns every stored
+	// point, unless the range holds more than MaxPoints: then the answer
+	// is folded into the smallest step (1s, 2s, 5s, … 1d) that fits.
+	Step time.Duration
+	// MaxPoints bounds the answer; 0 means DefaultMaxPoints.
+	MaxPoints int
+}
+
+func (q RangeQuery) max() int {
+	if q.MaxPoints <= 0 {
+		return DefaultMaxPoints
 	}
-	c := b.Cursor()
-	end := key(to)
-	for k, v := c.Seek(key(from)); k != nil && bytes.Compare(k[:8], end) <= 0; k, v = c.Next() {
-		if err := fn(k, v); err != nil {
-			return err
-		}
+	return q.MaxPoints
+}
+
+func (q RangeQuery) check() error {
+	if q.To.Before(q.From) {
+		return fmt.Errorf("range: from %v is after to %v", q.From, q.To)
+	}
+	if q.Step > 0 && int64(q.To.Sub(q.From)/q.Step)+2 > int64(q.max()) {
+		return fmt.Errorf("step %v over %v: %w (at most %d)", q.Step, q.To.Sub(q.From), ErrTooMany, q.max())
 	}
 	return nil
 }
 
-// SystemRange returns the machine's points in [from, to], one per step
-// (averaged; step 0 returns every stored point), downsampled ones first.
-func (s *Store) SystemRange(from, to time.Time, step time.Duration) ([]SystemPoint, error) {
-	var pts []SystemPoint
-	err := s.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bSystem1m, bSystem} {
-			if err := scan(tx.Bucket(name), from, to, func(k, v []byte) error {
-				var p SystemPoint
-				if err := json.Unmarshal(v, &p); err != nil {
-					return fmt.Errorf("system point %v: %w", keyTime(k), err)
-				}
-				pts = append(pts, p)
-				return nil
-			}); err != nil {
+// mergeScan calls fn for every record of a and b (either may be nil)
+// whose 8-byte time key is in [from, to], in time order: a range can
+// hold minute points and raw points side by side (a clock that stepped
+// back, or a raw retention that was changed).
+func mergeScan(a, b *bolt.Bucket, from, to time.Time, fn func(k, v []byte, inA bool) error) error {
+	end := key(to)
+	var ca, cb *bolt.Cursor
+	var ka, va, kb, vb []byte
+	if a != nil {
+		ca = a.Cursor()
+		ka, va = ca.Seek(key(from))
+	}
+	if b != nil {
+		cb = b.Cursor()
+		kb, vb = cb.Seek(key(from))
+	}
+	inRange := func(k []byte) bool { return len(k) >= 8 && bytes.Compare(k[:8], end) <= 0 }
+	for {
+		okA, okB := inRange(ka), inRange(kb)
+		switch {
+		case okA && (!okB || bytes.Compare(ka, kb) <= 0):
+			if err := fn(ka, va, true); err != nil {
 				return err
 			}
+			ka, va = ca.Next()
+		case okB:
+			if err := fn(kb, vb, false); err != nil {
+				return err
+			}
+			kb, vb = cb.Next()
+		default:
+			return nil
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return foldSystem(pts, step), nil
 }
 
-// ContainerSeries returns one container's points in [from, to], as
-// SystemRange does.
-func (s *Store) ContainerSeries(id string, from, to time.Time, step time.Duration) ([]ContainerPoint, error) {
-	var pts []ContainerPoint
-	found := false
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bSeries1m).Bucket([]byte(id)); b != nil {
-			found = true
-			if err := scan(b, from, to, func(k, v []byte) error {
-				p, err := decodePoint(v)
-				if err != nil {
-					return fmt.Errorf("container %s minute point %v: %w", id, keyTime(k), err)
-				}
-				p.Time = keyTime(k)
-				pts = append(pts, p)
+// SystemRange returns the machine's points in [q.From, q.To] and the step
+// they were folded by (0: every point).
+func (s *Store) SystemRange(q RangeQuery) ([]SystemPoint, time.Duration, error) {
+	if err := q.check(); err != nil {
+		return nil, 0, err
+	}
+	f := &systemFolder{step: q.Step}
+	bad := 0
+	err := s.view(func(tx *bolt.Tx) error {
+		return mergeScan(tx.Bucket(bSystem1m), tx.Bucket(bSystem), q.From, q.To, func(k, v []byte, _ bool) error {
+			var p SystemPoint
+			if err := json.Unmarshal(v, &p); err != nil {
+				bad++
 				return nil
-			}); err != nil {
-				return err
 			}
+			f.add(p)
+			if f.step == 0 && len(f.out) > q.max() {
+				f = refoldSystem(f, pickStep(q.From, q.To, q.max()))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	s.reportBad("system point", bad)
+	f.flush()
+	return f.out, f.step, nil
+}
+
+func refoldSystem(f *systemFolder, step time.Duration) *systemFolder {
+	g := &systemFolder{step: step, out: f.out[:0:0]}
+	for _, p := range f.out {
+		g.add(p)
+	}
+	return g
+}
+
+func refoldContainer(f *containerFolder, step time.Duration) *containerFolder {
+	g := &containerFolder{step: step, out: f.out[:0:0]}
+	for _, p := range f.out {
+		g.add(p)
+	}
+	return g
+}
+
+// ContainerSeries returns one container's points in [q.From, q.To], as
+// SystemRange does.
+func (s *Store) ContainerSeries(id string, q RangeQuery) ([]ContainerPoint, time.Duration, error) {
+	if err := q.check(); err != nil {
+		return nil, 0, err
+	}
+	f := &containerFolder{step: q.Step}
+	found := false
+	bad := 0
+	add := func(p ContainerPoint) {
+		f.add(p)
+		if f.step == 0 && len(f.out) > q.max() {
+			f = refoldContainer(f, pickStep(q.From, q.To, q.max()))
 		}
-		v := tx.Bucket(bIDs).Get([]byte(id))
-		if len(v) != 8 {
+	}
+	err := s.view(func(tx *bolt.Tx) error {
+		minutes := tx.Bucket(bSeries1m).Bucket([]byte(id))
+		var frames *bolt.Bucket
+		var idx uint64
+		if v := tx.Bucket(bIDs).Get([]byte(id)); len(v) == 8 {
+			frames, idx = tx.Bucket(bFrames), binary.BigEndian.Uint64(v)
+		}
+		if minutes == nil && frames == nil {
 			return nil
 		}
 		found = true
-		idx := binary.BigEndian.Uint64(v)
-		return scan(tx.Bucket(bFrames), from, to, func(k, v []byte) error {
+		return mergeScan(minutes, frames, q.From, q.To, func(k, v []byte, minute bool) error {
+			at := keyTime(k)
+			if minute {
+				p, err := decodePoint(v)
+				if err != nil {
+					bad++
+					return nil
+				}
+				p.Time = at
+				add(p)
+				return nil
+			}
 			err := walkFrame(v, func(i uint64) bool { return i == idx }, func(_ uint64, p ContainerPoint) {
-				p.Time = keyTime(k)
-				pts = append(pts, p)
+				p.Time = at
+				add(p)
 			})
 			if err != nil {
-				return fmt.Errorf("frame %v: %w", keyTime(k), err)
+				bad++
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !found {
-		return nil, fmt.Errorf("container %q: %w", id, ErrNotFound)
+		return nil, 0, fmt.Errorf("container %q: %w", id, ErrNotFound)
 	}
-	return foldContainer(pts, step), nil
+	s.reportBad("container record", bad)
+	f.flush()
+	return f.out, f.step, nil
 }
 
-// Events returns events in [from, to] whose kind starts with prefix
-// ("" for all), oldest first, at most limit (0: no limit).
-func (s *Store) Events(from, to time.Time, prefix string, limit int) ([]Event, error) {
-	var out []Event
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return scan(tx.Bucket(bEvents), from, to, func(k, v []byte) error {
-			if limit > 0 && len(out) >= limit {
+// reportBad logs records a query skipped because they did not decode:
+// the rest of the answer is still good, and the log says the file has
+// damage in it.
+func (s *Store) reportBad(what string, n int) {
+	if n > 0 {
+		s.log.Warn("history: skipped records that do not decode", "what", what, "count", n, "path", s.path)
+	}
+}
+
+// EventQuery selects events.
+type EventQuery struct {
+	From, To time.Time
+	// Kind is a prefix of the kind ("docker.", "crosscheck."); "" is all.
+	Kind string
+	// Limit bounds the events returned; 0 means DefaultEventLimit, and
+	// it is at most MaxEventLimit.
+	Limit int
+	// After resumes a previous page: its Next.
+	After string
+	// MaxBytes bounds the JSON of the events returned (as stored, which
+	// is how they are served); 0 means DefaultEventBytes.
+	MaxBytes int
+	// MaxScan bounds the records looked at, matching or not; 0 means
+	// DefaultEventScan. A rare kind over a long range is then answered
+	// in pages rather than by one long scan.
+	MaxScan int
+}
+
+// EventPage is one page of events, oldest first.
+type EventPage struct {
+	Events []Event
+	// Next is where the next page starts (pass it as After); "" when the
+	// range has no more events.
+	Next string
+}
+
+// ErrBadCursor reports an After that no page gave.
+var ErrBadCursor = errors.New("not a cursor from a previous page")
+
+// Events returns a page of the events in [q.From, q.To]. The scan seeks
+// to the first key in range and stops at the first bound it meets, so a
+// page costs what it returns, not what the range holds.
+func (s *Store) Events(q EventQuery) (EventPage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultEventLimit
+	}
+	limit = min(limit, MaxEventLimit)
+	maxBytes, maxScan := q.MaxBytes, q.MaxScan
+	if maxBytes <= 0 {
+		maxBytes = DefaultEventBytes
+	}
+	if maxScan <= 0 {
+		maxScan = DefaultEventScan
+	}
+	start := append(key(q.From), make([]byte, 8)...)
+	if q.After != "" {
+		k, err := hex.DecodeString(q.After)
+		if err != nil || len(k) != 16 {
+			return EventPage{}, fmt.Errorf("after %q: %w", q.After, ErrBadCursor)
+		}
+		if bytes.Compare(k, start) > 0 {
+			start = k
+		}
+	}
+	end := key(q.To)
+	var page EventPage
+	bytesOut, scanned, bad := 0, 0, 0
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Seek(start); len(k) >= 8 && bytes.Compare(k[:8], end) <= 0; k, v = c.Next() {
+			if len(page.Events) >= limit || scanned >= maxScan || (bytesOut > 0 && bytesOut+len(v) > maxBytes) {
+				page.Next = hex.EncodeToString(k)
 				return nil
+			}
+			scanned++
+			if q.Kind != "" {
+				var head struct {
+					Kind string `json:"kind"`
+				}
+				if json.Unmarshal(v, &head) != nil {
+					bad++
+					continue
+				}
+				if !strings.HasPrefix(head.Kind, q.Kind) {
+					continue
+				}
 			}
 			var e Event
 			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("event %v: %w", keyTime(k), err)
+				bad++
+				continue
 			}
-			if strings.HasPrefix(e.Kind, prefix) {
-				out = append(out, e)
-			}
-			return nil
-		})
+			page.Events = append(page.Events, e)
+			bytesOut += len(v)
+		}
+		return nil
 	})
-	return out, err
+	s.reportBad("event", bad)
+	return page, err
 }
 
 // Top returns the top processes of the last sample at or before at.
 func (s *Store) Top(at time.Time) (time.Time, []ProcessPoint, error) {
 	var when time.Time
 	var out []ProcessPoint
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bTop).Cursor()
 		var k, v []byte
 		if k, _ = c.Seek(key(at.Add(time.Nanosecond))); k == nil {
@@ -142,100 +321,4 @@ func (s *Store) Top(at time.Time) (time.Time, []ProcessPoint, error) {
 		return json.Unmarshal(v, &out)
 	})
 	return when, out, err
-}
-
-// stepStart is the start of the step t falls in.
-func stepStart(t time.Time, step time.Duration) time.Time {
-	return time.Unix(0, t.UnixNano()-t.UnixNano()%int64(step))
-}
-
-// foldSystem averages points per step, each weighted by the samples it
-// stands for (a minute point by its 60, a raw one by 1); counters keep
-// the last value.
-func foldSystem(pts []SystemPoint, step time.Duration) []SystemPoint {
-	if step <= 0 || len(pts) == 0 {
-		return pts
-	}
-	var out []SystemPoint
-	var acc SystemPoint
-	var total, used, free, avail, cpu, procs, ctrs float64
-	flush := func() {
-		if acc.Samples == 0 {
-			return
-		}
-		w := float64(acc.Samples)
-		acc.MemTotalBytes, acc.MemUsedBytes = uint64(total/w), uint64(used/w)
-		acc.MemFreeBytes, acc.MemAvailBytes = uint64(free/w), uint64(avail/w)
-		acc.CPUPercent = cpu / w
-		acc.Processes, acc.Containers = int(procs/w+0.5), int(ctrs/w+0.5)
-		out = append(out, acc)
-	}
-	for _, p := range pts {
-		start := stepStart(p.Time, step)
-		if acc.Samples > 0 && !start.Equal(acc.Time) {
-			flush()
-			acc.Samples = 0
-		}
-		if acc.Samples == 0 {
-			acc = SystemPoint{Time: start}
-			total, used, free, avail, cpu, procs, ctrs = 0, 0, 0, 0, 0, 0, 0
-		}
-		n := max(p.Samples, 1)
-		w := float64(n)
-		total += w * float64(p.MemTotalBytes)
-		used += w * float64(p.MemUsedBytes)
-		free += w * float64(p.MemFreeBytes)
-		avail += w * float64(p.MemAvailBytes)
-		cpu += w * p.CPUPercent
-		procs += w * float64(p.Processes)
-		ctrs += w * float64(p.Containers)
-		acc.Discrepancies += p.Discrepancies
-		acc.Samples += n
-	}
-	flush()
-	return out
-}
-
-// foldContainer averages gauges per step, weighted as foldSystem does;
-// cumulative counters and the class keep the last value.
-func foldContainer(pts []ContainerPoint, step time.Duration) []ContainerPoint {
-	if step <= 0 || len(pts) == 0 {
-		return pts
-	}
-	var out []ContainerPoint
-	var acc ContainerPoint
-	var cpu, ram, rss, usage, ws, procs float64
-	flush := func() {
-		if acc.Samples == 0 {
-			return
-		}
-		w := float64(acc.Samples)
-		acc.CPUPercent, acc.RAMPercent = cpu/w, ram/w
-		acc.RSSBytes, acc.MemUsageBytes, acc.WorkingSetBytes = uint64(rss/w), uint64(usage/w), uint64(ws/w)
-		acc.Processes = int(procs/w + 0.5)
-		out = append(out, acc)
-	}
-	for _, p := range pts {
-		start := stepStart(p.Time, step)
-		if acc.Samples > 0 && !start.Equal(acc.Time) {
-			flush()
-			acc.Samples = 0
-		}
-		if acc.Samples == 0 {
-			acc = ContainerPoint{Time: start}
-			cpu, ram, rss, usage, ws, procs = 0, 0, 0, 0, 0, 0
-		}
-		n := max(p.Samples, 1)
-		w := float64(n)
-		cpu += w * p.CPUPercent
-		ram += w * p.RAMPercent
-		rss += w * float64(p.RSSBytes)
-		usage += w * float64(p.MemUsageBytes)
-		ws += w * float64(p.WorkingSetBytes)
-		procs += w * float64(p.Processes)
-		acc.CPUNs, acc.ReadBytes, acc.WriteBytes, acc.Class = p.CPUNs, p.ReadBytes, p.WriteBytes, p.Class
-		acc.Samples += n
-	}
-	flush()
-	return out
 }

@@ -1,166 +1,230 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/kwarden/kwarden/agent/containers"
 )
 
-// PruneStats says what one Prune did.
+// PruneStats says what pruning did.
 type PruneStats struct {
 	Folded  int `json:"folded"`  // raw points folded into minute points
 	Deleted int `json:"deleted"` // points, events and containers past retention
+	Damaged int `json:"damaged"` // records that did not decode, dropped
+	Steps   int `json:"steps"`   // transactions
 }
 
-// Prune folds raw points older than RawRetention into one point per
-// minute and deletes what is older than Retention, including removed
-// containers. It runs in one transaction; the daemon calls it now and
-// then, not every tick.
+func (p *PruneStats) add(q PruneStats) {
+	p.Folded += q.Folded
+	p.Deleted += q.Deleted
+	p.Damaged += q.Damaged
+	p.Steps += q.Steps
+}
+
+// pruneBudget is the work of one PruneStep, in records read or deleted.
+// A step of it takes tens of milliseconds and a few MiB (measured with
+// cmd/prunebench, docs/benchmarks.md), so a tick that waits for the
+// write lock behind one waits about that long, whatever the backlog.
+const pruneBudget = 40_000
+
+// Prune runs PruneStep until nothing is left to do. A backlog (a day of
+// history after the machine was off) is worked through in bounded steps,
+// each committed: a crash part way keeps what was done.
 func (s *Store) Prune(now time.Time) (PruneStats, error) {
-	var st PruneStats
-	if s.opts.ReadOnly {
-		return st, errReadOnly
+	var total PruneStats
+	for {
+		st, more, err := s.PruneStep(now)
+		total.add(st)
+		if err != nil || !more {
+			return total, err
+		}
 	}
-	rawEdge := now.Add(-s.opts.RawRetention)
-	edge := now.Add(-s.opts.Retention)
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		n, err := foldBucket[SystemPoint](tx.Bucket(bSystem), tx.Bucket(bSystem1m), rawEdge, foldSystem)
-		if err != nil {
-			return err
-		}
-		st.Folded += n
-		n, err = foldFrames(tx, rawEdge)
-		if err != nil {
-			return err
-		}
-		st.Folded += n
-		series1m := tx.Bucket(bSeries1m)
-		for _, b := range []*bolt.Bucket{tx.Bucket(bSystem1m), tx.Bucket(bTop), tx.Bucket(bEvents)} {
-			st.Deleted += deleteBefore(b, edge)
-		}
-		if err := series1m.ForEachBucket(func(k []byte) error {
-			st.Deleted += deleteBefore(series1m.Bucket(k), edge)
+}
+
+// PruneStep does one bounded step of pruning in one transaction: it
+// folds raw points older than RawRetention into one point per minute,
+// then deletes what is older than Retention (minute points, top
+// processes, events, removed containers). more says that work is left.
+//
+// now is bounded by the newest point stored: a wall clock that jumped
+// forward cannot age out the history, and the newest data stays
+// whatever the clock says (the daemon also bounds now by its monotonic
+// clock; see agent/daemon).
+func (s *Store) PruneStep(now time.Time) (st PruneStats, more bool, err error) {
+	err = s.update(func(tx *bolt.Tx) error {
+		st, more = PruneStats{Steps: 1}, false
+		newest, ok := newestPoint(tx)
+		if !ok {
 			return nil
-		}); err != nil {
-			return err
 		}
-		// Containers removed before the edge go, with their series.
-		info := tx.Bucket(bInfo)
-		var gone [][]byte
-		if err := info.ForEach(func(k, v []byte) error {
-			var c containers.Container
-			if json.Unmarshal(v, &c) == nil && !c.Removed.IsZero() && c.Removed.Before(edge) {
-				gone = append(gone, append([]byte(nil), k...))
+		if newest.Before(now) {
+			now = newest
+		}
+		p := pruner{tx: tx, budget: pruneBudget, st: &st}
+		rawEdge, edge := now.Add(-s.opts.RawRetention), now.Add(-s.opts.Retention)
+		for _, phase := range []func(time.Time) (bool, error){
+			func(time.Time) (bool, error) { return p.foldSystem(rawEdge) },
+			func(time.Time) (bool, error) { return p.foldFrames(rawEdge) },
+			p.trimBuckets,
+			p.trimLive,
+			p.dropRemoved,
+		} {
+			done, err := phase(edge)
+			if err != nil {
+				return err
 			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		// Its index goes too: its last frame is older than the raw
-		// edge, which is before this one.
-		for _, id := range gone {
-			_ = info.Delete(id)
-			_ = tx.Bucket(bIDs).Delete(id)
-			_ = series1m.DeleteBucket(id)
-			st.Deleted++
+			if !done {
+				more = true
+				return nil
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return st, fmt.Errorf("prune history: %w", err)
+		return st, false, fmt.Errorf("prune history: %w", err)
 	}
-	return st, nil
+	return st, more, nil
 }
 
-// foldBucket moves points of src older than edge into dst as minute
-// points, merging with a minute point dst already has.
-func foldBucket[P any](src, dst *bolt.Bucket, edge time.Time, fold func([]P, time.Duration) []P) (int, error) {
-	if src == nil {
-		return 0, nil
-	}
-	var pts []P
-	var keys [][]byte
-	c := src.Cursor()
-	end := key(edge)
-	for k, v := c.First(); k != nil && string(k) < string(end); k, v = c.Next() {
-		var p P
-		if err := json.Unmarshal(v, &p); err != nil {
-			return 0, fmt.Errorf("fold point %v: %w", keyTime(k), err)
-		}
-		pts = append(pts, p)
-		keys = append(keys, append([]byte(nil), k...))
-	}
-	if len(pts) == 0 {
-		return 0, nil
-	}
-	for _, m := range fold(pts, time.Minute) {
-		t := pointTime(m)
-		if old := dst.Get(key(t)); old != nil {
-			var prev P
-			if json.Unmarshal(old, &prev) == nil {
-				m = fold([]P{prev, m}, time.Minute)[0]
+// newestPoint is the time of the newest point stored, raw or minute.
+func newestPoint(tx *bolt.Tx) (time.Time, bool) {
+	var newest time.Time
+	for _, b := range [][]byte{bSystem, bFrames, bSystem1m} {
+		if k, _ := tx.Bucket(b).Cursor().Last(); len(k) >= 8 {
+			t := keyTime(k)
+			if string(b) == string(bSystem1m) {
+				t = t.Add(time.Minute)
+			}
+			if t.After(newest) {
+				newest = t
 			}
 		}
-		if err := putJSON(dst, key(t), m); err != nil {
-			return 0, err
+	}
+	return newest, !newest.IsZero()
+}
+
+// pruner is one step's work.
+type pruner struct {
+	tx     *bolt.Tx
+	budget int
+	st     *PruneStats
+}
+
+// foldSystem folds raw system points older than edge into minute
+// points, whole minutes at a time, until the budget is spent.
+func (p *pruner) foldSystem(edge time.Time) (bool, error) {
+	src, dst := p.tx.Bucket(bSystem), p.tx.Bucket(bSystem1m)
+	end := key(edge)
+	var keys [][]byte
+	var minute time.Time
+	f := systemFolder{step: time.Minute}
+	done := true
+	c := src.Cursor()
+	for k, v := c.First(); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
+		at := stepStart(keyTime(k), time.Minute)
+		if p.budget <= 0 && !at.Equal(minute) {
+			done = false
+			break
+		}
+		minute = at
+		p.budget--
+		keys = append(keys, bytes.Clone(k))
+		var pt SystemPoint
+		if err := json.Unmarshal(v, &pt); err != nil {
+			p.st.Damaged++
+			continue
+		}
+		f.add(pt)
+	}
+	f.flush()
+	for _, m := range f.out {
+		if old := dst.Get(key(m.Time)); old != nil {
+			var prev SystemPoint
+			if json.Unmarshal(old, &prev) == nil {
+				m = foldSystem([]SystemPoint{prev, m}, time.Minute)[0]
+			}
+		}
+		if err := putJSON(dst, key(m.Time), m); err != nil {
+			return false, err
 		}
 	}
-	for _, k := range keys {
-		if err := src.Delete(k); err != nil {
-			return 0, err
-		}
+	if err := deleteKeys(src, keys); err != nil {
+		return false, err
 	}
-	return len(keys), nil
+	p.st.Folded += len(keys)
+	return done, nil
 }
 
 // foldFrames turns frames older than edge into minute points per
-// container, merged with the minute points already there, and deletes
-// them. It returns how many container points it folded.
-func foldFrames(tx *bolt.Tx, edge time.Time) (int, error) {
-	byIndex := map[uint64][]ContainerPoint{}
-	var keys [][]byte
-	c := tx.Bucket(bFrames).Cursor()
+// container, merged with the minute points already there, whole minutes
+// at a time until the budget is spent. It holds one minute's sums per
+// container, never the frames it read.
+func (p *pruner) foldFrames(edge time.Time) (bool, error) {
+	frames := p.tx.Bucket(bFrames)
 	end := key(edge)
-	all := func(uint64) bool { return true }
-	for k, v := c.First(); k != nil && string(k) < string(end); k, v = c.Next() {
+	var keys [][]byte
+	var minute time.Time
+	sums := map[uint64]*containerFolder{}
+	done := true
+	c := frames.Cursor()
+	for k, v := c.First(); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
 		at := keyTime(k)
-		if err := walkFrame(v, all, func(i uint64, p ContainerPoint) {
-			p.Time = at
-			byIndex[i] = append(byIndex[i], p)
-		}); err != nil {
-			return 0, fmt.Errorf("fold frame %v: %w", at, err)
+		m := stepStart(at, time.Minute)
+		if !m.Equal(minute) {
+			if p.budget <= 0 {
+				done = false
+				break
+			}
+			if err := p.flushMinute(sums); err != nil {
+				return false, err
+			}
+			minute = m
 		}
-		keys = append(keys, append([]byte(nil), k...))
-	}
-	if len(keys) == 0 {
-		return 0, nil
-	}
-	ids := map[uint64][]byte{}
-	if err := tx.Bucket(bIDs).ForEach(func(k, v []byte) error {
-		if len(v) == 8 {
-			ids[binary.BigEndian.Uint64(v)] = append([]byte(nil), k...)
+		keys = append(keys, bytes.Clone(k))
+		n := 0
+		err := walkFrame(v, func(uint64) bool { return true }, func(i uint64, pt ContainerPoint) {
+			pt.Time = at
+			f := sums[i]
+			if f == nil {
+				f = &containerFolder{step: time.Minute}
+				sums[i] = f
+			}
+			f.add(pt)
+			n++
+		})
+		if err != nil {
+			// The points it gave before the damage are kept.
+			p.st.Damaged++
 		}
-		return nil
-	}); err != nil {
-		return 0, err
+		p.budget -= max(n, 1)
+		p.st.Folded += n
 	}
-	series1m := tx.Bucket(bSeries1m)
-	folded := 0
-	for i, pts := range byIndex {
-		id, ok := ids[i]
-		if !ok {
-			return 0, fmt.Errorf("fold frames: %w: container index %d has no id", errCorrupt, i)
+	if err := p.flushMinute(sums); err != nil {
+		return false, err
+	}
+	return done, deleteKeys(frames, keys)
+}
+
+// flushMinute writes each container's minute point and empties sums.
+func (p *pruner) flushMinute(sums map[uint64]*containerFolder) error {
+	series1m, index := p.tx.Bucket(bSeries1m), p.tx.Bucket(bIndex)
+	for i, f := range sums {
+		f.flush()
+		delete(sums, i)
+		id := index.Get(binary.BigEndian.AppendUint64(nil, i))
+		if id == nil {
+			p.st.Damaged++ // a frame entry of no known container
+			continue
 		}
 		dst, err := series1m.CreateBucketIfNotExists(id)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		for _, m := range foldContainer(pts, time.Minute) {
+		for _, m := range f.out {
 			if old := dst.Get(key(m.Time)); old != nil {
 				if prev, err := decodePoint(old); err == nil {
 					prev.Time = m.Time
@@ -169,45 +233,126 @@ func foldFrames(tx *bolt.Tx, edge time.Time) (int, error) {
 			}
 			b, err := appendPoint(nil, m)
 			if err != nil {
-				return 0, err
+				return err
 			}
 			if err := dst.Put(key(m.Time), b); err != nil {
-				return 0, err
+				return err
 			}
 		}
-		folded += len(pts)
 	}
-	for _, k := range keys {
-		if err := tx.Bucket(bFrames).Delete(k); err != nil {
-			return 0, err
+	return nil
+}
+
+// trimBuckets deletes minute points, top processes and events older
+// than edge.
+func (p *pruner) trimBuckets(edge time.Time) (bool, error) {
+	for _, name := range [][]byte{bSystem1m, bTop, bEvents} {
+		done, err := p.deleteBefore(p.tx.Bucket(name), edge)
+		if err != nil || !done {
+			return done, err
 		}
 	}
-	return folded, nil
+	return true, nil
 }
 
-func pointTime(p any) time.Time {
-	switch p := p.(type) {
-	case SystemPoint:
-		return p.Time
-	case ContainerPoint:
-		return p.Time
+// trimLive trims the minute points of the containers in the newest
+// frame, those still running. A removed container's minute points go
+// with it, once its removal is past retention (dropRemoved): visiting
+// every container's bucket each pass would cost a course-long history
+// (a hundred thousand containers a week) on every prune.
+func (p *pruner) trimLive(edge time.Time) (bool, error) {
+	_, last := p.tx.Bucket(bFrames).Cursor().Last()
+	if last == nil {
+		return true, nil
 	}
-	return time.Time{}
+	var live []uint64
+	if walkFrame(last, func(uint64) bool { return true }, func(i uint64, _ ContainerPoint) { live = append(live, i) }) != nil {
+		return true, nil // foldFrames meets it and counts it
+	}
+	series1m, index := p.tx.Bucket(bSeries1m), p.tx.Bucket(bIndex)
+	for _, i := range live {
+		id := index.Get(binary.BigEndian.AppendUint64(nil, i))
+		if id == nil {
+			continue
+		}
+		done, err := p.deleteBefore(series1m.Bucket(id), edge)
+		if err != nil || !done {
+			return done, err
+		}
+	}
+	return true, nil
 }
 
-// deleteBefore deletes keys of b older than edge.
-func deleteBefore(b *bolt.Bucket, edge time.Time) int {
-	if b == nil {
-		return 0
-	}
-	var keys [][]byte
+// dropRemoved deletes the containers removed before edge: description,
+// index entries and minute points.
+func (p *pruner) dropRemoved(edge time.Time) (bool, error) {
+	removed := p.tx.Bucket(bRemoved)
 	end := key(edge)
+	var gone [][]byte
+	done := true
+	c := removed.Cursor()
+	for k, _ := c.First(); k != nil && bytes.Compare(k[:min(8, len(k))], end) < 0; k, _ = c.Next() {
+		if p.budget <= 0 {
+			done = false
+			break
+		}
+		p.budget -= 10 // a bucket to drop, a description, three index keys
+		gone = append(gone, bytes.Clone(k))
+	}
+	ids, index, info, series1m := p.tx.Bucket(bIDs), p.tx.Bucket(bIndex), p.tx.Bucket(bInfo), p.tx.Bucket(bSeries1m)
+	for _, k := range gone {
+		id := k[min(8, len(k)):]
+		if v := ids.Get(id); len(v) == 8 {
+			if err := index.Delete(v); err != nil {
+				return false, err
+			}
+		}
+		for _, b := range []*bolt.Bucket{ids, info} {
+			if err := b.Delete(id); err != nil {
+				return false, err
+			}
+		}
+		if series1m.Bucket(id) != nil {
+			if err := series1m.DeleteBucket(id); err != nil {
+				return false, err
+			}
+		}
+		if err := removed.Delete(k); err != nil {
+			return false, err
+		}
+		p.st.Deleted++
+	}
+	return done, nil
+}
+
+// deleteBefore deletes keys of b older than edge, within the budget.
+func (p *pruner) deleteBefore(b *bolt.Bucket, edge time.Time) (bool, error) {
+	if b == nil {
+		return true, nil
+	}
+	end := key(edge)
+	var keys [][]byte
+	done := true
 	c := b.Cursor()
-	for k, _ := c.First(); k != nil && string(k[:min(8, len(k))]) < string(end); k, _ = c.Next() {
-		keys = append(keys, append([]byte(nil), k...))
+	for k, _ := c.First(); k != nil && bytes.Compare(k[:min(8, len(k))], end) < 0; k, _ = c.Next() {
+		if p.budget <= 0 {
+			done = false
+			break
+		}
+		p.budget--
+		keys = append(keys, bytes.Clone(k))
 	}
+	p.st.Deleted += len(keys)
+	return done, deleteKeys(b, keys)
+}
+
+// deleteKeys deletes keys collected by a cursor walk: deleting under a
+// bbolt cursor makes it skip keys.
+func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
 	for _, k := range keys {
-		_ = b.Delete(k)
+		if err := b.Delete(k); err != nil {
+			return err
+		}
 	}
-	return len(keys)
+	return nil
 }

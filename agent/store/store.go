@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -19,78 +17,20 @@ import (
 // Bucket names.
 var (
 	bMeta       = []byte("meta")
-	bSystem     = []byte("system")     // time → SystemPoint
-	bSystem1m   = []byte("system_1m")  // minute → SystemPoint (downsampled)
-	bSeries     = []byte("containers") // schema 1 only: id → (time → ContainerPoint JSON)
-	bFrames     = []byte("frames")     // time → frame of every container's point (frame.go)
-	bIDs        = []byte("container_ids")
-	bSeries1m   = []byte("containers_1m")  // id → (minute → point, frame.go's encoding)
-	bInfo       = []byte("container_info") // id → containers.Container
-	bTop        = []byte("top")            // time → []ProcessPoint
-	bEvents     = []byte("events")         // time+seq → Event
+	bSystem     = []byte("system")            // time → SystemPoint
+	bSystem1m   = []byte("system_1m")         // minute → SystemPoint (downsampled)
+	bSeries     = []byte("containers")        // schema 1 only: id → (time → ContainerPoint JSON)
+	bFrames     = []byte("frames")            // time → frame of every container's point (frame.go)
+	bIDs        = []byte("container_ids")     // id → index in frames
+	bIndex      = []byte("container_index")   // index → id (schema 3)
+	bRemoved    = []byte("container_removed") // removal time + id → nothing (schema 3)
+	bSeries1m   = []byte("containers_1m")     // id → (minute → point, frame.go's encoding)
+	bInfo       = []byte("container_info")    // id → containers.Container
+	bTop        = []byte("top")               // time → []ProcessPoint
+	bEvents     = []byte("events")            // time+seq → Event
 	keySchema   = []byte("schema")
 	errReadOnly = errors.New("store opened read-only")
 )
-
-// Options configure Open.
-type Options struct {
-	// RawRetention keeps full-resolution points this long; 0 means 24 h.
-	RawRetention time.Duration
-	// Retention keeps one-minute points (and events, top processes) this
-	// long; 0 means 7 days.
-	Retention time.Duration
-	// Timeout for the file lock (another kwardend holds it); 0 means 5 s.
-	Timeout time.Duration
-	// ReadOnly opens without the write lock (for kwardenctl and tests).
-	ReadOnly bool
-}
-
-// Store is the history database. Safe for concurrent use.
-type Store struct {
-	db   *bolt.DB
-	opts Options
-}
-
-// Open opens or creates the database at path and brings its schema up
-// to date.
-func Open(path string, opts Options) (*Store, error) {
-	if opts.RawRetention <= 0 {
-		opts.RawRetention = 24 * time.Hour
-	}
-	if opts.Retention <= 0 {
-		opts.Retention = 7 * 24 * time.Hour
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 5 * time.Second
-	}
-	if !opts.ReadOnly {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("open history: %w", err)
-		}
-	}
-	// The hashmap freelist, not synced: a commit then writes only the
-	// pages it changed, and Open rebuilds the freelist by a scan (what
-	// etcd does). A crash cannot leave a stale freelist behind.
-	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly,
-		FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
-	if err != nil {
-		return nil, fmt.Errorf("open history %s: %w", path, err)
-	}
-	s := &Store{db: db, opts: opts}
-	if !opts.ReadOnly {
-		if err := s.migrate(); err != nil {
-			db.Close()
-			return nil, err
-		}
-	} else if v, err := s.Schema(); err != nil || v != SchemaVersion {
-		db.Close()
-		return nil, fmt.Errorf("open history %s: schema %d, this build reads %d (%v)", path, v, SchemaVersion, err)
-	}
-	return s, nil
-}
-
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
 
 // key is a time as a big-endian, order-preserving key.
 func key(t time.Time) []byte {
@@ -109,32 +49,24 @@ func keyTime(k []byte) time.Time {
 // WriteTick stores one sample in one transaction: either all of it is
 // there after a crash, or none of it.
 func (s *Store) WriteTick(t Tick) error {
-	if s.opts.ReadOnly {
-		return errReadOnly
-	}
-	at := t.System.Time
-	if at.IsZero() {
-		return errors.New("write tick: no time")
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := putJSON(tx.Bucket(bSystem), key(at), t.System); err != nil {
-			return err
+	return s.WriteTicks(t)
+}
+
+// WriteTicks stores several samples in one transaction (one fsync):
+// for imports, and for tests that need days of history in seconds.
+func (s *Store) WriteTicks(ts ...Tick) error {
+	for _, t := range ts {
+		if t.System.Time.IsZero() {
+			return errors.New("write tick: no time")
 		}
-		if err := putFrame(tx, at, t.Containers); err != nil {
-			return err
-		}
-		info := tx.Bucket(bInfo)
-		for _, c := range t.Info {
-			if err := putJSON(info, []byte(c.ID), c); err != nil {
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		for _, t := range ts {
+			if err := writeTick(tx, t); err != nil {
 				return err
 			}
 		}
-		if len(t.Top) > 0 {
-			if err := putJSON(tx.Bucket(bTop), key(at), t.Top); err != nil {
-				return err
-			}
-		}
-		return addEvents(tx, t.Events)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("write tick: %w", err)
@@ -142,13 +74,29 @@ func (s *Store) WriteTick(t Tick) error {
 	return nil
 }
 
+func writeTick(tx *bolt.Tx, t Tick) error {
+	at := t.System.Time
+	if err := putJSON(tx.Bucket(bSystem), key(at), t.System); err != nil {
+		return err
+	}
+	if err := putFrame(tx, at, t.Containers); err != nil {
+		return err
+	}
+	if err := putInfo(tx, t.Info); err != nil {
+		return err
+	}
+	if len(t.Top) > 0 {
+		if err := putJSON(tx.Bucket(bTop), key(at), t.Top); err != nil {
+			return err
+		}
+	}
+	return addEvents(tx, t.Events)
+}
+
 // AddEvents stores events outside a tick (Docker outages, policy
 // decisions).
 func (s *Store) AddEvents(evs ...Event) error {
-	if s.opts.ReadOnly {
-		return errReadOnly
-	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return addEvents(tx, evs) }); err != nil {
+	if err := s.update(func(tx *bolt.Tx) error { return addEvents(tx, evs) }); err != nil {
 		return fmt.Errorf("add events: %w", err)
 	}
 	return nil
@@ -176,10 +124,9 @@ func putFrame(tx *bolt.Tx, at time.Time, pts map[string]ContainerPoint) error {
 	if len(pts) == 0 {
 		return nil
 	}
-	ids := tx.Bucket(bIDs)
 	entries := make([]frameEntry, 0, len(pts))
 	for id, p := range pts {
-		idx, err := containerIndex(ids, id)
+		idx, err := containerIndex(tx, id)
 		if err != nil {
 			return err
 		}
@@ -194,8 +141,10 @@ func putFrame(tx *bolt.Tx, at time.Time, pts map[string]ContainerPoint) error {
 }
 
 // containerIndex returns id's small number in frames, assigning the next
-// one to a container seen for the first time.
-func containerIndex(ids *bolt.Bucket, id string) (uint64, error) {
+// one to a container seen for the first time (and the reverse entry, by
+// which folding finds the container of a frame's entry).
+func containerIndex(tx *bolt.Tx, id string) (uint64, error) {
+	ids := tx.Bucket(bIDs)
 	if v := ids.Get([]byte(id)); len(v) == 8 {
 		return binary.BigEndian.Uint64(v), nil
 	}
@@ -203,7 +152,28 @@ func containerIndex(ids *bolt.Bucket, id string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return seq, ids.Put([]byte(id), binary.BigEndian.AppendUint64(nil, seq))
+	idx := binary.BigEndian.AppendUint64(nil, seq)
+	if err := ids.Put([]byte(id), idx); err != nil {
+		return 0, err
+	}
+	return seq, tx.Bucket(bIndex).Put(idx, []byte(id))
+}
+
+// putInfo stores container descriptions, and indexes the removed ones
+// by their removal time, which is how retention finds them.
+func putInfo(tx *bolt.Tx, cs []containers.Container) error {
+	info, removed := tx.Bucket(bInfo), tx.Bucket(bRemoved)
+	for _, c := range cs {
+		if err := putJSON(info, []byte(c.ID), c); err != nil {
+			return err
+		}
+		if !c.Removed.IsZero() {
+			if err := removed.Put(append(key(c.Removed), c.ID...), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func putJSON(b *bolt.Bucket, k []byte, v any) error {
@@ -218,7 +188,7 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 // included.
 func (s *Store) ContainerInfo() ([]containers.Container, error) {
 	var out []containers.Container
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bInfo).ForEach(func(k, v []byte) error {
 			var c containers.Container
 			if err := json.Unmarshal(v, &c); err != nil {

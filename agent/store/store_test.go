@@ -49,20 +49,20 @@ func TestWriteAndQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pts, err := s.SystemRange(t0.Add(2*time.Second), t0.Add(5*time.Second), 0)
+	pts, _, err := s.SystemRange(RangeQuery{From: t0.Add(2 * time.Second), To: t0.Add(5 * time.Second)})
 	if err != nil || len(pts) != 4 || pts[0].MemUsedBytes != 102 || !pts[3].Time.Equal(t0.Add(5*time.Second)) {
 		t.Fatalf("system range: %v %+v", err, pts)
 	}
 	// 5 s steps: 0..4 and 5..9, CPU averaged.
-	pts, _ = s.SystemRange(t0, t0.Add(time.Hour), 5*time.Second)
+	pts, _, _ = s.SystemRange(RangeQuery{From: t0, To: t0.Add(time.Hour), Step: 5 * time.Second})
 	if len(pts) != 2 || pts[0].CPUPercent != 2 || pts[1].CPUPercent != 7 || pts[1].Samples != 5 {
 		t.Fatalf("stepped: %+v", pts)
 	}
-	cp, err := s.ContainerSeries("a", t0, t0.Add(time.Hour), 10*time.Second)
+	cp, _, err := s.ContainerSeries("a", RangeQuery{From: t0, To: t0.Add(time.Hour), Step: 10 * time.Second})
 	if err != nil || len(cp) != 1 || cp[0].CPUPercent != 100 || cp[0].CPUNs != 9e9 || cp[0].Class != "high" {
 		t.Fatalf("container a: %v %+v", err, cp)
 	}
-	if _, err := s.ContainerSeries("nope", t0, t0.Add(time.Hour), 0); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.ContainerSeries("nope", RangeQuery{From: t0, To: t0.Add(time.Hour)}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown container: %v", err)
 	}
 	when, top, err := s.Top(t0.Add(3500 * time.Millisecond))
@@ -92,7 +92,7 @@ func TestRemovedContainersStay(t *testing.T) {
 			t.Errorf("a not marked removed: %+v", c)
 		}
 	}
-	if pts, err := s.ContainerSeries("a", t0, t0.Add(time.Hour), 0); err != nil || len(pts) != 1 {
+	if pts, _, err := s.ContainerSeries("a", RangeQuery{From: t0, To: t0.Add(time.Hour)}); err != nil || len(pts) != 1 {
 		t.Errorf("removed container's series: %v %d points", err, len(pts))
 	}
 }
@@ -107,11 +107,11 @@ func TestEvents(t *testing.T) {
 	if err := s.AddEvents(evs...); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Events(t0, t0.Add(time.Minute), "container.", 0)
-	if err != nil || len(got) != 2 || got[0].Kind != "container.start" || got[1].Kind != "container.die" {
+	got, err := s.Events(EventQuery{From: t0, To: t0.Add(time.Minute), Kind: "container."})
+	if err != nil || len(got.Events) != 2 || got.Events[0].Kind != "container.start" || got.Events[1].Kind != "container.die" || got.Next != "" {
 		t.Errorf("container events: %v %+v", err, got)
 	}
-	if got, _ := s.Events(t0, t0.Add(time.Minute), "", 2); len(got) != 2 || got[1].Kind != "crosscheck.missing" {
+	if got, _ := s.Events(EventQuery{From: t0, To: t0.Add(time.Minute), Limit: 2}); len(got.Events) != 2 || got.Events[1].Kind != "crosscheck.missing" || got.Next == "" {
 		t.Errorf("same-ns events out of order or limit ignored: %+v", got)
 	}
 }
@@ -126,21 +126,28 @@ func TestPrune(t *testing.T) {
 	tk := tick(200)
 	tk.Info = []containers.Container{{ID: "b", Removed: t0.Add(200 * time.Second)}}
 	s.WriteTick(tk)
+	// History is pruned against its newest point: one two hours on.
+	late := tick(7200)
+	late.Info = nil
+	s.WriteTick(late)
 	st, err := s.Prune(t0.Add(2 * time.Hour))
 	if err != nil || st.Folded != 3*121 {
 		t.Fatalf("prune: %+v %v", st, err)
 	}
-	pts, _ := s.SystemRange(t0, t0.Add(time.Hour), 0)
+	pts, _, _ := s.SystemRange(RangeQuery{From: t0, To: t0.Add(time.Hour)})
 	if len(pts) != 3 || pts[0].Samples != 60 || pts[0].CPUPercent != 29.5 {
 		t.Errorf("minute points: %+v", pts)
 	}
 	// A day later everything is past retention; b was removed, it goes.
+	later := tick(48 * 3600)
+	later.Info = nil
+	s.WriteTick(later)
 	st, _ = s.Prune(t0.Add(48 * time.Hour))
 	info, _ := s.ContainerInfo()
 	if len(info) != 1 || info[0].ID != "a" || st.Deleted == 0 {
 		t.Errorf("after retention: %+v, %+v", info, st)
 	}
-	if pts, _ := s.SystemRange(t0, t0.Add(time.Hour), 0); len(pts) != 0 {
+	if pts, _, _ := s.SystemRange(RangeQuery{From: t0, To: t0.Add(time.Hour)}); len(pts) != 0 {
 		t.Errorf("points past retention kept: %d", len(pts))
 	}
 }
@@ -212,7 +219,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: open after SIGKILL: %v", round, err)
 		}
-		pts, err := s.SystemRange(t0, t0.Add(24*time.Hour), 0)
+		pts, _, err := s.SystemRange(RangeQuery{From: t0, To: t0.Add(24 * time.Hour)})
 		s.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -257,7 +264,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatalf("reopen a full database: %v", err)
 	}
 	defer s.Close()
-	pts, err := s.SystemRange(t0, t0.Add(48*time.Hour), 0)
+	pts, _, err := s.SystemRange(RangeQuery{From: t0, To: t0.Add(48 * time.Hour)})
 	if err != nil || len(pts) != written {
 		t.Errorf("%d points readable, %d written: %v", len(pts), written, err)
 	}
