@@ -61,6 +61,11 @@ type Watcher struct {
 	status     Status
 	changed    chan struct{} // closed and replaced on every change
 	view       []Container   // sorted copy for Containers; nil after a change
+	// unresolved are running containers whose cgroups could not be read
+	// for a reason other than their process being gone (EMFILE, say):
+	// retried every RetryMax until they are, so that their figures do
+	// not stay at zero for good.
+	unresolved map[string]bool
 }
 
 // New creates a Watcher. It does not contact the engine: Run does.
@@ -90,7 +95,7 @@ func New(opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
 	return &Watcher{opts: opts, cli: cli, log: log, containers: map[string]*Container{},
-		status: Status{Since: time.Now()}, changed: make(chan struct{})}, nil
+		status: Status{Since: time.Now()}, changed: make(chan struct{}), unresolved: map[string]bool{}}, nil
 }
 
 // Close releases the client.
@@ -137,8 +142,12 @@ func (w *Watcher) session(ctx context.Context) error {
 		return err
 	}
 	w.connected()
+	retry := time.NewTicker(w.opts.RetryMax)
+	defer retry.Stop()
 	for {
 		select {
+		case <-retry.C:
+			w.retryUnresolved()
 		case m := <-msgs:
 			w.handle(ctx, m)
 		case err := <-errs:
@@ -195,14 +204,21 @@ func (w *Watcher) refresh(ctx context.Context, id string) error {
 		return fmt.Errorf("inspect container %.12s: %w", id, err)
 	}
 	c := fromInspect(in)
+	failed := false
 	if c.Running && c.PID > 0 {
 		cg, err := w.opts.Resolver.Of(c.PID)
 		if err != nil && !errors.Is(err, ErrNoProcess) {
-			w.log.Warn("container cgroups", "id", c.ID[:12], "err", err)
+			w.log.Warn("container cgroups: retrying", "id", c.ID[:12], "err", err)
+			failed = true
 		}
 		c.Cgroups = cg
 	}
 	w.mu.Lock()
+	if failed {
+		w.unresolved[id] = true
+	} else {
+		delete(w.unresolved, id)
+	}
 	// Keep the last ids a container had when they cannot be read now: it
 	// stopped, or its process exited between inspect and the lookup.
 	// History attributes the container's figures by them.
@@ -213,6 +229,43 @@ func (w *Watcher) refresh(ctx context.Context, id string) error {
 	w.notifyLocked()
 	w.mu.Unlock()
 	return nil
+}
+
+// retryUnresolved resolves again the cgroups of containers whose last
+// resolution failed.
+func (w *Watcher) retryUnresolved() {
+	w.mu.Lock()
+	type job struct {
+		id  string
+		pid int
+	}
+	var jobs []job
+	for id := range w.unresolved {
+		if c, ok := w.containers[id]; ok && c.Running && c.PID > 0 {
+			jobs = append(jobs, job{id, c.PID})
+		} else {
+			delete(w.unresolved, id)
+		}
+	}
+	w.mu.Unlock()
+	for _, j := range jobs {
+		cg, err := w.opts.Resolver.Of(j.pid)
+		if err != nil && !errors.Is(err, ErrNoProcess) {
+			continue // still failing: next time
+		}
+		w.mu.Lock()
+		// The container may have been restarted or removed meanwhile:
+		// only a container still at that pid takes the answer.
+		if c, ok := w.containers[j.id]; ok && c.PID == j.pid && w.unresolved[j.id] {
+			delete(w.unresolved, j.id)
+			if err == nil {
+				c.Cgroups = cg
+				w.log.Info("container cgroups resolved", "id", j.id[:min(12, len(j.id))])
+				w.notifyLocked()
+			}
+		}
+		w.mu.Unlock()
+	}
 }
 
 func (w *Watcher) handle(ctx context.Context, m events.Message) {
@@ -240,6 +293,7 @@ func (w *Watcher) markRemovedLocked(id string, at time.Time) {
 		return
 	}
 	c.Removed, c.State, c.Running = at, "removed", false
+	delete(w.unresolved, id)
 	w.removed = append(w.removed, id)
 	for len(w.removed) > w.opts.KeepRemoved {
 		delete(w.containers, w.removed[0])

@@ -172,3 +172,41 @@ func TestWatcherSurvivesDockerdRestart(t *testing.T) {
 	waitFor(t, "kw-after", w, func() bool { c, ok := find(w, "kw-after"); return ok && c.Running })
 	t.Logf("after: %+v", w.Status())
 }
+
+// A container whose cgroups could not be read (the daemon out of file
+// descriptors, say) is resolved again until it works, instead of
+// keeping zero figures for good. The failure here: the process root is
+// a file, so reading <root>/<pid>/cgroup fails with ENOTDIR, not with
+// "no such process"; then the root becomes the real /proc.
+func TestWatcherRetriesUnresolvedCgroups(t *testing.T) {
+	d := daemon(t)
+	proc := filepath.Join(t.TempDir(), "proc")
+	if err := os.WriteFile(proc, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Options{Host: d.Host, RetryMax: 200 * time.Millisecond, Resolver: Resolver{ProcRoot: proc},
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done; w.Close() }()
+	waitFor(t, "the watcher to connect", w, func() bool { return w.Status().Connected })
+	if _, err := d.Docker(ctx, "run", "-d", "--network", "none", "--name", "kw-unresolved", "kwarden/load:low"); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Docker(context.Background(), "rm", "-f", "kw-unresolved")
+	waitFor(t, "the container to run", w, func() bool { c, ok := find(w, "kw-unresolved"); return ok && c.Running })
+	if c, _ := find(w, "kw-unresolved"); c.Cgroups != (Cgroups{}) {
+		t.Fatalf("cgroups resolved through a broken /proc: %+v", c.Cgroups)
+	}
+	if err := os.Remove(proc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/proc", proc); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the cgroups to be resolved", w, func() bool { c, _ := find(w, "kw-unresolved"); return c.Cgroups.MemID != 0 })
+}
