@@ -37,6 +37,9 @@ type Config struct {
 	RawRetention time.Duration
 	Retention    time.Duration
 	PruneEvery   time.Duration // history folding and trimming; default 1 min
+	// ResetDamaged moves a damaged history aside and starts a new one
+	// (store.Options.ResetDamaged).
+	ResetDamaged bool
 }
 
 // State is the latest tick, for the API.
@@ -62,9 +65,9 @@ type Daemon struct {
 	sys     procSystem
 	walker  procfs.Walker
 
-	exitMu  sync.Mutex
-	exited  map[snapshot.Key]uint64 // recent exits, the cross-check's oracle
-	pending []sample.Exit
+	oracle  exitOracle    // recent exits, for the cross-check
+	exitMu  sync.Mutex    // pending
+	pending []sample.Exit // exits for the sampler, applied at the next sample
 
 	// infoSeen is the watcher's change channel as of the last container
 	// descriptions written; nil writes them at the next tick. Writing
@@ -110,7 +113,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, log: log, exited: map[snapshot.Key]uint64{}}
+	d := &Daemon{cfg: cfg, log: log}
 	d.sampler.Thresholds = cfg.Thresholds
 	d.sys.root = cfg.ProcRoot
 	d.walker.Root = cfg.ProcRoot
@@ -121,7 +124,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	if d.srcs.Primary() == nil {
 		log.Warn("no kernel view: running on Docker's view only", "missing", d.srcs.Missing)
 	}
-	if d.store, err = store.Open(cfg.DBPath, store.Options{RawRetention: cfg.RawRetention, Retention: cfg.Retention}); err != nil {
+	if d.store, err = store.Open(cfg.DBPath, store.Options{RawRetention: cfg.RawRetention, Retention: cfg.Retention,
+		ResetDamaged: cfg.ResetDamaged, Logger: log}); err != nil {
 		d.srcs.Close()
 		return nil, err
 	}
@@ -192,38 +196,51 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.readExits(ctx) }()
 	}
+	pruner := newHistoryPruner(d.store, d.log, d.cfg.PruneEvery, d.cfg.Interval)
+	// The first tick waits (briefly) for Docker's first answer, so that
+	// it records the containers that run rather than none.
+	d.waitDocker(ctx, min(max(2*d.cfg.Interval, 200*time.Millisecond), 5*time.Second))
 	t := time.NewTicker(d.cfg.Interval)
 	defer t.Stop()
-	prune := time.NewTicker(d.cfg.PruneEvery)
-	defer prune.Stop()
-	d.prune(time.Now()) // what aged out while the daemon was down
 	var bufs [2]snapshot.Processes
 	for {
-		d.runTick(ctx, &bufs)
+		if err := d.runTick(ctx, &bufs); err != nil {
+			return err
+		}
+		// What is left of the interval goes to the history's upkeep
+		// (bounded steps: pruner), in the loop's own goroutine.
+		if err := pruner.run(time.Now()); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-		case now := <-prune.C:
-			// Between ticks, in the loop's own goroutine: one writer.
-			d.prune(now)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
 		}
 	}
 }
 
-func (d *Daemon) prune(now time.Time) {
-	st, err := d.store.Prune(now)
-	if err != nil {
-		d.log.Warn("prune history", "err", err)
-		return
-	}
-	if st.Folded+st.Deleted > 0 {
-		d.log.Debug("pruned history", "folded", st.Folded, "deleted", st.Deleted)
+// dockerKnown says whether the watcher has answered once: a sync, or a
+// failure to reach the engine. Before that its view is empty, not
+// known to be empty.
+func dockerKnown(s containers.Status) bool { return s.Syncs > 0 || s.LastError != "" }
+
+// waitDocker waits up to limit for the watcher's first answer.
+func (d *Daemon) waitDocker(ctx context.Context, limit time.Duration) {
+	timeout := time.NewTimer(limit)
+	defer timeout.Stop()
+	for {
+		changed := d.watcher.Changed()
+		if dockerKnown(d.watcher.Status()) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			return
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -260,13 +277,19 @@ func (d *Daemon) drainExits() error {
 	if d.srcs.EBPF == nil {
 		return nil
 	}
+	// The oracle serves the cross-check alone, which needs both views.
+	oracle := d.srcs.Kmod != nil
 	d.exitMu.Lock()
 	defer d.exitMu.Unlock()
 	for {
 		_, err := d.srcs.EBPF.Collector.DrainExits(func(e bpf.Exit) {
-			d.exited[e.Process.Key()] = e.ExitNs
-			d.pending = append(d.pending, sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID,
-				MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs})
+			if oracle {
+				d.oracle.add(e.Process.Key(), e.ExitNs)
+			}
+			if len(d.pending) < maxPending {
+				d.pending = append(d.pending, sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID,
+					MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs})
+			}
 		})
 		switch {
 		case err == nil, errors.Is(err, bpf.ErrClosed):
@@ -280,8 +303,16 @@ func (d *Daemon) drainExits() error {
 	}
 }
 
-// runTick is one sample; its errors go into the state and the log.
-func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
+// maxPending bounds the exits waiting for the sampler: a tick applies
+// them all, so more than this many exits in one tick (a fork storm, or a
+// primary view failing for many ticks) lose their last CPU time rather
+// than grow the daemon.
+const maxPending = 1 << 16
+
+// runTick is one sample; its errors go into the state and the log. It
+// returns an error only when the history is damaged, which stops the
+// daemon: every later tick would fail the same way.
+func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error {
 	now := time.Now()
 	st := State{Time: now, Sources: map[string]string{}}
 	for name, why := range d.srcs.Missing {
@@ -316,6 +347,13 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
 	if crossRead {
 		st.CrossCheck = d.crossCheck(&bufs[0], &bufs[1])
 	}
+	// The next cross-check judges reads that start after this tick's:
+	// the exits before them are of no use to it.
+	if procs != nil {
+		d.oracle.forget(procs.TimeNs)
+	} else {
+		d.oracle.forget(^uint64(0))
+	}
 	sys, err := d.sys.read()
 	if err != nil {
 		errs = append(errs, err)
@@ -329,13 +367,15 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
 	cs := d.watcher.Containers()
 	st.Docker = d.watcher.Status()
 	var figs []sample.Figures
+	d.exitMu.Lock()
 	if procs != nil {
-		d.exitMu.Lock()
 		for _, e := range d.pending {
 			d.sampler.Exited(e)
 		}
-		d.pending = d.pending[:0]
-		d.exitMu.Unlock()
+	}
+	d.pending = d.pending[:0]
+	d.exitMu.Unlock()
+	if procs != nil {
 		figs = d.sampler.Sample(procs, cs, sys.MemTotal)
 	} else {
 		for _, c := range cs {
@@ -366,44 +406,42 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) {
 	if procs != nil {
 		tick.Top = top(procs, d.cfg.TopN)
 	}
-	if err := d.store.WriteTick(tick); err != nil {
-		errs = append(errs, err)
-		d.infoSeen = nil // the descriptions did not make it: again next tick
+	// Until Docker has answered once, its view is not known: a tick
+	// recorded then would say no container ran. It is published (health
+	// says starting) but not recorded.
+	known := dockerKnown(st.Docker)
+	if known {
+		if err := d.store.WriteTick(tick); err != nil {
+			if errors.Is(err, store.ErrDamaged) {
+				return fmt.Errorf("history: %w", err)
+			}
+			errs = append(errs, err)
+			d.infoSeen = nil // the descriptions did not make it: again next tick
+		}
+	} else {
+		d.infoSeen = nil
 	}
 	if err := errors.Join(errs...); err != nil {
 		st.TickError = err.Error()
 		d.log.Warn("tick", "err", err)
 	}
 	d.mu.Lock()
-	d.tick++
+	if known {
+		d.tick++
+	}
 	st.Tick = d.tick
 	d.state = st
 	d.mu.Unlock()
+	return nil
 }
 
 // crossCheck compares the module's read (a) with eBPF's (b).
 func (d *Daemon) crossCheck(a, b *snapshot.Processes) *crosscheck.Result {
-	opt := crosscheck.Options{
-		Exited: func(k snapshot.Key) (uint64, bool) {
-			d.exitMu.Lock()
-			defer d.exitMu.Unlock()
-			ns, ok := d.exited[k]
-			return ns, ok
-		},
-		Alive: d.walker.Alive,
-	}
+	opt := crosscheck.Options{Exited: d.oracle.exited, Alive: d.walker.Alive}
 	r := crosscheck.Compare(
 		crosscheck.View{Name: "kmod", StartNs: a.TimeNs, EndNs: a.EndTimeNs, Processes: a.Processes},
 		crosscheck.View{Name: "ebpf", StartNs: b.TimeNs, EndNs: b.EndTimeNs, Processes: b.Processes,
 			RSSSlackBytes: d.srcs.EBPF.Collector.RSSSlackBytes()}, opt)
-	// The exit oracle only needs exits since the older of the two reads.
-	d.exitMu.Lock()
-	for k, ns := range d.exited {
-		if ns < min(a.TimeNs, b.TimeNs) {
-			delete(d.exited, k)
-		}
-	}
-	d.exitMu.Unlock()
 	return r
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
+	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/dockertest"
 )
 
@@ -100,7 +101,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 		}
 	}
 	time.Sleep(2 * time.Second)
-	pts, err := d.Store().ContainerSeries(id, time.Now().Add(-time.Minute), time.Now(), 0)
+	pts, _, err := d.Store().ContainerSeries(id, store.RangeQuery{From: time.Now().Add(-time.Minute), To: time.Now()})
 	if err != nil || len(pts) < 5 {
 		t.Fatalf("history of kwd-cpu: %v, %d points", err, len(pts))
 	}
@@ -128,12 +129,12 @@ func TestDaemonEndToEnd(t *testing.T) {
 		t.Errorf("reconnected %d ticks after dockerd's return, want ≤ 2", st.Tick-back)
 	}
 	time.Sleep(2 * interval) // the tick after reconnecting writes the event
-	evs, err := d.Store().Events(time.Now().Add(-time.Minute), time.Now(), "docker.", 0)
+	evs, err := d.Store().Events(store.EventQuery{From: time.Now().Add(-time.Minute), To: time.Now(), Kind: "docker."})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var kinds []string
-	for _, e := range evs {
+	for _, e := range evs.Events {
 		kinds = append(kinds, e.Kind)
 	}
 	if !strings.Contains(strings.Join(kinds, " "), "docker.outage docker.connected") {
@@ -177,7 +178,7 @@ func TestDaemonPrunesHistory(t *testing.T) {
 	from := time.Now().Add(-time.Hour)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		pts, err := d.Store().SystemRange(from, time.Now().Add(time.Hour), 0)
+		pts, _, err := d.Store().SystemRange(store.RangeQuery{From: from, To: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
