@@ -49,10 +49,10 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	if c.output == "json" {
 		return c.printJSON(map[string]any{"health": h, "system": sys.Points, "containers": cs.Containers})
 	}
-	fmt.Fprintf(c.out, "kwardend: %s, tick %d, docker connected %v, sources %v\n", h.Status, h.Tick, h.Docker, h.Sources)
+	writef(c.out, "kwardend: %s, tick %d, docker connected %v, sources %v\n", h.Status, h.Tick, h.Docker, h.Sources)
 	if n := len(sys.Points); n > 0 {
 		p := sys.Points[n-1]
-		fmt.Fprintf(c.out, "memory: total %d MiB, used %d MiB, free %d MiB, available %d MiB; CPU %.1f %%\n",
+		writef(c.out, "memory: total %d MiB, used %d MiB, free %d MiB, available %d MiB; CPU %.1f %%\n",
 			p.MemTotalBytes/mib, p.MemUsedBytes/mib, p.MemFreeBytes/mib, p.MemAvailBytes/mib, p.CPUPercent)
 	}
 	groups := map[string][]sample.Figures{}
@@ -71,18 +71,18 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
 	for _, cls := range []string{"high", "low", "unclassified"} {
-		fmt.Fprintf(tw, "\n%s (%d)\n", strings.ToUpper(cls), len(groups[cls]))
+		writef(tw, "\n%s (%d)\n", strings.ToUpper(cls), len(groups[cls]))
 		if len(groups[cls]) > 0 {
-			fmt.Fprintln(tw, "NAME\tKIND\tCPU%\tRSS MiB\tWORKING SET MiB\tAGE")
+			writef(tw, "NAME\tKIND\tCPU%%\tRSS MiB\tWORKING SET MiB\tAGE\n")
 		}
 		for _, f := range groups[cls] {
-			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.1f\t%s\n", f.Name, f.Kind, f.CPUPercent,
+			writef(tw, "%s\t%s\t%.1f\t%.1f\t%.1f\t%s\n", f.Name, f.Kind, f.CPUPercent,
 				float64(f.RSSBytes)/mib, float64(f.WorkingSetBytes)/mib, f.Age(cs.Time).Round(time.Second))
 		}
 	}
-	fmt.Fprintf(tw, "\nDELETED (%d)\n", len(deleted))
+	writef(tw, "\nDELETED (%d)\n", len(deleted))
 	for _, f := range deleted {
-		fmt.Fprintf(tw, "%s\t%s\tremoved %s\n", f.Name, f.Kind, f.Removed.Format(time.RFC3339))
+		writef(tw, "%s\t%s\tremoved %s\n", f.Name, f.Kind, f.Removed.Format(time.RFC3339))
 	}
 	return tw.Flush()
 }
@@ -101,9 +101,9 @@ func (c *cli) containers(ctx context.Context, args []string) error {
 		return c.printJSON(cs)
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tIMAGE\tKIND\tSTATE\tCPU%\tRSS MiB\tCLASS")
+	writef(tw, "ID\tNAME\tIMAGE\tKIND\tSTATE\tCPU%%\tRSS MiB\tCLASS\n")
 	for _, f := range cs.Containers {
-		fmt.Fprintf(tw, "%.12s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\n", f.ID, f.Name, f.Image, f.Kind, f.State,
+		writef(tw, "%.12s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\n", f.ID, f.Name, f.Image, f.Kind, f.State,
 			f.CPUPercent, float64(f.RSSBytes)/mib, f.Class)
 	}
 	return tw.Flush()
@@ -130,9 +130,9 @@ func (c *cli) events(ctx context.Context, args []string) error {
 		return c.printJSON(evs)
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tKIND\tCONTAINER\tMESSAGE")
+	writef(tw, "TIME\tKIND\tCONTAINER\tMESSAGE\n")
 	for _, e := range evs.Events {
-		fmt.Fprintf(tw, "%s\t%s\t%.12s\t%s\n", e.Time.Format(time.RFC3339), e.Kind, e.ContainerID, e.Message)
+		writef(tw, "%s\t%s\t%.12s\t%s\n", e.Time.Format(time.RFC3339), e.Kind, e.ContainerID, e.Message)
 	}
 	return tw.Flush()
 }
@@ -149,11 +149,11 @@ func (c *cli) crosscheck(ctx context.Context, args []string) error {
 		return c.printJSON(r)
 	}
 	if r["available"] != true {
-		fmt.Fprintf(c.out, "cross-check unavailable: %v (sources %v)\n", r["reason"], r["sources"])
+		writef(c.out, "cross-check unavailable: %v (sources %v)\n", r["reason"], r["sources"])
 		return nil
 	}
 	res, _ := r["result"].(map[string]any)
-	fmt.Fprintf(c.out, "kmod %v, ebpf %v, matched %v, fields %v; churn %d, missing %d, drift %d\n",
+	writef(c.out, "kmod %v, ebpf %v, matched %v, fields %v; churn %d, missing %d, drift %d\n",
 		res["in_a"], res["in_b"], res["matched"], res["fields_compared"],
 		length(res["churn"]), length(res["missing"]), length(res["drift"]))
 	return nil
@@ -212,11 +212,11 @@ func (c *cli) top(ctx context.Context, args []string) error {
 				return int(b.CPUPercent*100) - int(a.CPUPercent*100)
 			})
 			tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "tick %d  %s  memory %d/%d MiB  CPU %.1f %%  discrepancies %d\n", t.Tick,
+			writef(tw, "tick %d  %s  memory %d/%d MiB  CPU %.1f %%  discrepancies %d\n", t.Tick,
 				t.Time.Format(time.TimeOnly), t.MemUsedBytes/mib, t.MemTotalBytes/mib, t.CPUPercent, t.Discrepancies)
-			fmt.Fprintln(tw, "NAME\tCPU%\tRSS MiB\tCLASS")
+			writef(tw, "NAME\tCPU%%\tRSS MiB\tCLASS\n")
 			for _, ct := range t.Containers {
-				fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%s\n", ct.Name, ct.CPUPercent, float64(ct.RSSBytes)/mib, ct.Class)
+				writef(tw, "%s\t%.1f\t%.1f\t%s\n", ct.Name, ct.CPUPercent, float64(ct.RSSBytes)/mib, ct.Class)
 			}
 			tw.Flush()
 		}
@@ -256,7 +256,7 @@ func spawnCmd(ctx context.Context, args []string, lookup func(string) (string, b
 		_ = c.printJSON(started)
 	} else {
 		for _, s := range started {
-			fmt.Fprintf(c.out, "started %s (%s) %.12s\n", s.Name, s.Kind, s.ID)
+			writef(c.out, "started %s (%s) %.12s\n", s.Name, s.Kind, s.ID)
 		}
 	}
 	return err

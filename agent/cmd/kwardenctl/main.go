@@ -29,11 +29,19 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "kwardenctl:", err)
-		os.Exit(1)
+	code := runMain(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// runMain runs the command and reports its error, escaped: an error can
+// quote the server (the error field of its answer) or the Docker engine.
+func runMain(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	if err := run(ctx, args, lookup, stdout); err != nil {
+		writef(stderr, "kwardenctl: %v\n", err)
+		return 1
 	}
+	return 0
 }
 
 type cli struct {

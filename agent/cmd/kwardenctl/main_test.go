@@ -9,9 +9,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
 
 	"github.com/kwarden/kwarden/agent/api"
 	"github.com/kwarden/kwarden/agent/daemon"
@@ -65,6 +70,7 @@ func TestCommands(t *testing.T) {
 			eng.Docker(context.Background(), append([]string{"rm", "-f"}, f...)...)
 		}
 	}()
+	startHostile(t, eng.Host)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out = ctl("-o", "json", "containers")
@@ -72,22 +78,30 @@ func TestCommands(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &cs); err != nil {
 			t.Fatal(err)
 		}
-		classified := 0
+		classified, hostileSeen := 0, false
 		for _, f := range cs.Containers {
 			if f.Labels["kwarden.profile"] == "C" && f.Class != "" {
 				classified++
 			}
+			// The label reaches the API unchanged: -o json is not escaped.
+			hostileSeen = hostileSeen || f.Name == "kw-hostile" && f.Running && f.Kind == hostile
 		}
-		if classified == 5 {
+		if classified == 5 && hostileSeen {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("spawned containers not measured:\n%s", out)
+			t.Fatalf("%d of 5 spawned containers measured; kw-hostile running with its label: %v\n%s", classified, hostileSeen, out)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	out = ctl("status")
 	t.Logf("status:\n%s", out)
+	checkRows(t, "status", out, func(i int, line string) bool {
+		return i == 0 && strings.HasPrefix(line, "kwardend: ") || i == 1 && strings.HasPrefix(line, "memory: ") || line == "" || statusTitle.MatchString(line) || strings.HasPrefix(line, "NAME ") || strings.HasPrefix(line, "kw-")
+	})
+	checkRows(t, "containers", ctl("containers"), func(i int, line string) bool {
+		return i == 0 && strings.HasPrefix(line, "ID ") || containerRow.MatchString(line)
+	})
 	for _, want := range []string{"kwardend: ok", "memory: total", "HIGH (", "LOW (", "DELETED ("} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q", want)
@@ -138,5 +152,57 @@ func TestCommands(t *testing.T) {
 		if err := run(ctx, args, env, &buf); err == nil {
 			t.Errorf("kwardenctl %q succeeded", args)
 		}
+	}
+}
+
+var (
+	statusTitle  = regexp.MustCompile(`^(HIGH|LOW|UNCLASSIFIED|DELETED) \(\d+\)$`)
+	containerRow = regexp.MustCompile(`^[0-9a-f]{12}  kw-`)
+)
+
+// startHostile starts kw-hostile, whose kwarden.kind label (shown in the
+// kind column) is the hostile string. Through the Engine API, since an
+// argument of the docker CLI cannot hold a NUL.
+func startHostile(t *testing.T, host string) {
+	t.Helper()
+	ctx := context.Background()
+	dc, err := client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	created, err := dc.ContainerCreate(ctx, &container.Config{Image: "kwarden/load:low",
+		Labels: map[string]string{"kwarden.kind": hostile, "kwarden.spawned": "true"}},
+		&container.HostConfig{NetworkMode: "none"}, nil, nil, "kw-hostile")
+	if err != nil {
+		t.Fatalf("create a container with a hostile label: %v", err)
+	}
+	if err := dc.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkRows fails if a table holds a control character other than the
+// newlines between its rows, if one of its lines is not a row (row says
+// which are, by their index and text: an escape that failed would split a
+// row in two), or if kw-hostile's row lacks its escaped kind.
+func checkRows(t *testing.T, what, out string, row func(i int, line string) bool) {
+	t.Helper()
+	for _, r := range out {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
+			t.Errorf("%s holds %U:\n%q", what, r, out)
+			break
+		}
+	}
+	shown := false
+	for i, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if !row(i, line) {
+			t.Errorf("%s: line %d is not a row: %q", what, i, line)
+		}
+		// The kind column is never the last one.
+		shown = shown || strings.Contains(line, "kw-hostile  ") && strings.Contains(line, "  "+hostileShown+"  ")
+	}
+	if !shown {
+		t.Errorf("%s: no kw-hostile row showing its kind as %s:\n%s", what, hostileShown, out)
 	}
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kwarden/kwarden/agent/api"
+	"github.com/kwarden/kwarden/agent/containers"
+	"github.com/kwarden/kwarden/agent/sample"
+	"github.com/kwarden/kwarden/agent/store"
+)
+
+// hostile is what a container's label or a server's message can hold:
+// an ANSI colour, BEL, CR, LF, NUL, TAB, DEL, a C1 CSI, a right-to-left
+// override and a backslash. hostileShown is how tables show it.
+const (
+	hostile      = "a\x1b[31mb\a\r\nc\x00d\tz\x7f\u009b\u202e\\"
+	hostileShown = `a\x1b[31mb\x07\x0d\x0ac\x00d\x09z\x7f\u009b\u202e\\`
+)
+
+// checkShown fails unless out has exactly lines lines, holds no control
+// character but their newlines (and no bidi control, no invalid UTF-8),
+// and shows the hostile string escaped n times.
+func checkShown(t *testing.T, what, out string, lines, n int) {
+	t.Helper()
+	if !utf8.ValidString(out) {
+		t.Errorf("%s: invalid UTF-8:\n%q", what, out)
+	}
+	for _, r := range out {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
+			t.Errorf("%s: holds %U:\n%q", what, r, out)
+			break
+		}
+	}
+	if got := strings.Count(out, "\n"); got != lines {
+		t.Errorf("%s: %d lines, want %d:\n%s", what, got, lines, out)
+	}
+	if got := strings.Count(out, hostileShown); got != n {
+		t.Errorf("%s: shows the hostile string %d times, want %d:\n%s", what, got, n, out)
+	}
+}
+
+// hostileAPI answers every route kwardenctl reads with the hostile string
+// in every string field; crosscheck says available when available is set.
+func hostileAPI(t *testing.T, available *bool) *httptest.Server {
+	now := time.Now()
+	figures := func(class string, running bool) sample.Figures {
+		return sample.Figures{Container: containers.Container{ID: hostile, Name: hostile, Image: hostile, Kind: hostile,
+			State: hostile, Running: running, Created: now.Add(-time.Minute)}, Class: class}
+	}
+	removed := figures("low", false)
+	removed.Removed = now
+	routes := map[string]any{
+		"/api/v1/health": api.Health{Status: hostile, Tick: 3, Time: now, Sources: map[string]string{hostile: hostile}, Docker: true},
+		"/api/v1/system": map[string]any{"points": []store.SystemPoint{{Time: now, MemTotalBytes: 8 << 30, MemUsedBytes: 1 << 30}}},
+		"/api/v1/containers": containerList{Time: now, Containers: []sample.Figures{
+			figures("high", true), figures("low", true), figures("", true), figures(hostile, true), removed}},
+		"/api/v1/events": map[string]any{"events": []store.Event{{Time: now, Kind: hostile, ContainerID: hostile, Message: hostile}}},
+	}
+	mux := http.NewServeMux()
+	for path, v := range routes {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(v) })
+	}
+	mux.HandleFunc("/api/v1/crosscheck", func(w http.ResponseWriter, r *http.Request) {
+		if *available {
+			json.NewEncoder(w).Encode(map[string]any{"available": true, "result": map[string]any{
+				"in_a": hostile, "in_b": hostile, "matched": hostile, "fields_compared": hostile}})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"available": false, "reason": hostile, "sources": map[string]string{hostile: hostile}})
+	})
+	mux.HandleFunc("/api/v1/stream", func(w http.ResponseWriter, r *http.Request) {
+		tick, _ := json.Marshal(map[string]any{"tick": 1, "time": now, "containers": []map[string]any{
+			{"id": hostile, "name": hostile, "class": hostile, "cpu_percent": 1.5}}})
+		fmt.Fprintf(w, "event: tick\ndata: %s\n\n", tick)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A server (or what it relays: labels, messages) cannot put control
+// characters on the terminal or add cells and rows to a table, in any
+// command's table output; -o json keeps the strings as they are.
+func TestHostileStrings(t *testing.T) {
+	available := false
+	srv := hostileAPI(t, &available)
+	env := func(k string) (string, bool) {
+		return map[string]string{"KWARDEN_ADDR": srv.URL}[k], k == "KWARDEN_ADDR"
+	}
+	ctl := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), args, env, &out); err != nil {
+			t.Fatalf("kwardenctl %s: %v", strings.Join(args, " "), err)
+		}
+		return out.String()
+	}
+
+	// A header and five rows; each has name, image, kind and state, and
+	// one of them the class.
+	checkShown(t, "containers", ctl("containers"), 1+5, 5*4+1)
+	// kwardend and memory lines; HIGH, LOW and UNCLASSIFIED each a blank
+	// line, a title, a header and a row of name and kind; DELETED a blank
+	// line, a title and a row. The status and the source's name and state.
+	checkShown(t, "status", ctl("status"), 2+3*4+3, 3+4*2)
+	// The id is cut to 12 characters (partly escaped, not counted).
+	checkShown(t, "events", ctl("events"), 1+1, 2)
+	checkShown(t, "crosscheck unavailable", ctl("crosscheck"), 1, 3)
+	available = true
+	checkShown(t, "crosscheck", ctl("crosscheck"), 1, 4)
+	checkShown(t, "top", ctl("top", "-n", "1"), 3, 2)
+
+	var cs containerList
+	out := ctl("-o", "json", "containers")
+	if err := json.Unmarshal([]byte(out), &cs); err != nil {
+		t.Fatalf("containers -o json: %v\n%s", err, out)
+	}
+	if len(cs.Containers) != 5 || cs.Containers[0].Kind != hostile || cs.Containers[0].Name != hostile {
+		t.Errorf("containers -o json changed the strings:\n%s", out)
+	}
+}
+
+// The error field of the server's answer reaches stderr escaped.
+func TestHostileError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"error": hostile})
+	}))
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	code := runMain(context.Background(), []string{"-addr", srv.URL, "containers"}, func(string) (string, bool) { return "", false }, &stdout, &stderr)
+	if code != 1 || stdout.Len() != 0 {
+		t.Errorf("exit code %d, stdout %q", code, stdout.String())
+	}
+	checkShown(t, "error", stderr.String(), 1, 1)
+	if !strings.HasPrefix(stderr.String(), "kwardenctl: /api/v1/containers: 400 Bad Request: ") {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}
