@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -100,7 +101,7 @@ func TestHostileStrings(t *testing.T) {
 	ctl := func(args ...string) string {
 		t.Helper()
 		var out bytes.Buffer
-		if err := run(context.Background(), args, env, &out); err != nil {
+		if err := run(context.Background(), args, env, &out, io.Discard); err != nil {
 			t.Fatalf("kwardenctl %s: %v", strings.Join(args, " "), err)
 		}
 		return out.String()

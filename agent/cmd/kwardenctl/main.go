@@ -1,6 +1,12 @@
 // Command kwardenctl talks to kwardend's API, and starts workloads.
 //
-//	kwardenctl [-addr URL] [-token T] [-o table|json] COMMAND
+//	kwardenctl [-addr URL] [-token-file PATH] [-o table|json] COMMAND
+//
+// The bearer token comes from the first of -token-file, -token,
+// KWARDEN_TOKEN_FILE and KWARDEN_TOKEN that is given. A token file must
+// be this user's, not a symbolic link, and readable by nobody else (mode
+// 0600); its final newline is not part of the token. -token works but
+// warns: other users see a command line in ps.
 //
 // Commands:
 //
@@ -37,7 +43,7 @@ func main() {
 // runMain runs the command and reports its error, escaped: an error can
 // quote the server (the error field of its answer) or the Docker engine.
 func runMain(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
-	if err := run(ctx, args, lookup, stdout); err != nil {
+	if err := run(ctx, args, lookup, stdout, stderr); err != nil {
 		writef(stderr, "kwardenctl: %v\n", err)
 		return 1
 	}
@@ -52,7 +58,12 @@ type cli struct {
 	http   *http.Client
 }
 
-func run(ctx context.Context, args []string, lookup func(string) (string, bool), out io.Writer) error {
+// usage is the synopsis, for -h and a missing command.
+const usage = "usage: kwardenctl [-addr URL] [-token-file PATH] [-o table|json] status|containers|events|crosscheck|top|spawn"
+
+// run parses the command line and runs the command: tables and JSON go to
+// out, warnings to stderr.
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), out, stderr io.Writer) error {
 	c := &cli{out: out, http: &http.Client{Timeout: 30 * time.Second}}
 	fs := flag.NewFlagSet("kwardenctl", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -60,18 +71,32 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if v, ok := lookup("KWARDEN_ADDR"); ok {
 		def = v
 	}
-	tok, _ := lookup("KWARDEN_TOKEN")
+	var tf tokenFlags
 	fs.StringVar(&c.addr, "addr", def, "kwardend's API (env KWARDEN_ADDR)")
-	fs.StringVar(&c.token, "token", tok, "bearer token (env KWARDEN_TOKEN)")
+	fs.StringVar(&tf.file, "token-file", "", "file holding the bearer token, mode 0600 (env KWARDEN_TOKEN_FILE)")
+	fs.StringVar(&tf.token, "token", "", "bearer token; visible to other users in ps, prefer -token-file (env KWARDEN_TOKEN)")
 	fs.StringVar(&c.output, "o", "table", "output: table or json")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "The token is the first given of -token-file, -token, KWARDEN_TOKEN_FILE, KWARDEN_TOKEN.")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		tf.fileSet = tf.fileSet || f.Name == "token-file"
+		tf.tokenSet = tf.tokenSet || f.Name == "token"
+	})
 	if c.output != "table" && c.output != "json" {
 		return fmt.Errorf("-o %q: want table or json", c.output)
 	}
+	var err error
+	if c.token, err = resolveToken(tf, lookup, stderr); err != nil {
+		return err
+	}
 	if fs.NArg() == 0 {
-		return errors.New("usage: kwardenctl [-addr URL] [-o table|json] status|containers|events|crosscheck|top|spawn")
+		return errors.New(usage)
 	}
 	cmd, rest := fs.Arg(0), fs.Args()[1:]
 	switch cmd {

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 // Every command against a running daemon (real dockerd, eBPF view),
-// with a token, in both output formats.
+// with the token from a token file, in both output formats.
 func TestCommands(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -47,14 +47,18 @@ func TestCommands(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	srv := httptest.NewServer(api.New(d, api.Options{Token: "t0k"}))
 	defer srv.Close()
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("t0k\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := func(k string) (string, bool) {
-		v, ok := map[string]string{"KWARDEN_ADDR": srv.URL, "KWARDEN_TOKEN": "t0k", "DOCKER_HOST": eng.Host}[k]
+		v, ok := map[string]string{"KWARDEN_ADDR": srv.URL, "KWARDEN_TOKEN_FILE": tokenFile, "DOCKER_HOST": eng.Host}[k]
 		return v, ok
 	}
 	ctl := func(args ...string) string {
 		t.Helper()
 		var out bytes.Buffer
-		if err := run(ctx, args, env, &out); err != nil {
+		if err := run(ctx, args, env, &out, io.Discard); err != nil {
 			t.Fatalf("kwardenctl %s: %v\n%s", strings.Join(args, " "), err, out.String())
 		}
 		return out.String()
@@ -149,7 +153,7 @@ func TestCommands(t *testing.T) {
 
 	var buf bytes.Buffer
 	for _, args := range [][]string{{"nope"}, {"-o", "xml", "status"}, {"spawn", "-profile", "Z"}, {"-token", "wrong", "status"}, {}} {
-		if err := run(ctx, args, env, &buf); err == nil {
+		if err := run(ctx, args, env, &buf, &buf); err == nil {
 			t.Errorf("kwardenctl %q succeeded", args)
 		}
 	}
