@@ -19,6 +19,7 @@ import (
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/spawn"
 	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/internal/duration"
 )
 
 const mib = 1 << 20
@@ -111,14 +112,19 @@ func (c *cli) containers(ctx context.Context, args []string) error {
 
 func (c *cli) events(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("events", flag.ContinueOnError)
-	since := fs.Duration("since", 15*time.Minute, "how far back")
+	since := duration.Flag(fs, "since", 15*time.Minute, "how far back: a `duration` such as 90s, 15m, 12h, 31d or 1w")
 	kind := fs.String("kind", "", "kind prefix (docker., crosscheck., container.)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *since <= 0 {
+		return fmt.Errorf("-since %s: want a positive duration", duration.String(*since))
+	}
 	var evs struct {
 		Events []store.Event `json:"events"`
 	}
+	// Go's syntax (31d is now-744h0m0s): every version of the API reads
+	// it, also those from before it accepted days.
 	q := url.Values{"from": {"now-" + since.String()}}
 	if *kind != "" {
 		q.Set("kind", *kind)

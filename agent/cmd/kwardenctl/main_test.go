@@ -137,7 +137,7 @@ func TestCommands(t *testing.T) {
 	if !strings.Contains(ctl("containers", "-all"), first) || strings.Contains(ctl("containers"), first+" ") {
 		t.Errorf("containers -all should list the removed %s, containers should not", first)
 	}
-	if out = ctl("events", "-since", "1h"); !strings.HasPrefix(out, "TIME") {
+	if out = ctl("events", "-since", "31d"); !strings.HasPrefix(out, "TIME") {
 		t.Errorf("events:\n%s", out)
 	}
 	if out = ctl("crosscheck"); !strings.Contains(out, "unavailable") {
