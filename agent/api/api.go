@@ -57,16 +57,16 @@ func New(b Backend, opts Options) http.Handler {
 	}
 	s := &server{b: b, opts: opts, log: opts.Logger}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/health", s.health)
-	mux.HandleFunc("GET /api/v1/system", s.auth(s.system))
-	mux.HandleFunc("GET /api/v1/containers", s.auth(s.containers))
-	mux.HandleFunc("GET /api/v1/containers/{id}/series", s.auth(s.containerSeries))
-	mux.HandleFunc("GET /api/v1/processes", s.auth(s.processes))
-	mux.HandleFunc("GET /api/v1/events", s.auth(s.events))
-	mux.HandleFunc("GET /api/v1/crosscheck", s.auth(s.crosscheck))
-	mux.HandleFunc("GET /api/v1/stream", s.auth(s.stream))
-	mux.HandleFunc("GET /metrics", s.auth(s.metrics))
-	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+	route(mux, "/api/v1/health", s.health)
+	route(mux, "/api/v1/system", s.auth(s.system))
+	route(mux, "/api/v1/containers", s.auth(s.containers))
+	route(mux, "/api/v1/containers/{id}/series", s.auth(s.containerSeries))
+	route(mux, "/api/v1/processes", s.auth(s.processes))
+	route(mux, "/api/v1/events", s.auth(s.events))
+	route(mux, "/api/v1/crosscheck", s.auth(s.crosscheck))
+	route(mux, "/api/v1/stream", s.auth(s.stream))
+	route(mux, "/metrics", s.auth(s.metrics))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
 	return mux

@@ -164,9 +164,46 @@ func TestBadRequests(t *testing.T) {
 	if code, _, _ := get(t, srv, "/api/v1/system", ""); code != 200 {
 		t.Errorf("defaults: %d", code)
 	}
-	resp, _ := srv.Client().Post(srv.URL+"/api/v1/system", "text/plain", nil)
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST: %d", resp.StatusCode)
+}
+
+// Every route answers a method other than GET and HEAD with 405, an
+// Allow header and a JSON error, as docs/api.md promises, not ServeMux's
+// plain "Method Not Allowed"; also before the token check.
+func TestMethodNotAllowed(t *testing.T) {
+	for _, token := range []string{"", "0123456789abcdef-token"} {
+		srv := testServer(t, newBackend(t), token)
+		for _, path := range []string{"/api/v1/health", "/api/v1/system", "/api/v1/containers",
+			"/api/v1/containers/" + idA + "/series", "/api/v1/processes", "/api/v1/events",
+			"/api/v1/crosscheck", "/api/v1/stream", "/metrics"} {
+			for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"} {
+				req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader("x"))
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var m map[string]string
+				if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" ||
+					resp.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &m) != nil || m["error"] == "" {
+					t.Errorf("%s %s (token %q): %d, Allow %q, %s %q; want 405, Allow GET, HEAD and a JSON error",
+						method, path, token, resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), body)
+				}
+			}
+		}
+		req, _ := http.NewRequest("HEAD", srv.URL+"/api/v1/health", nil)
+		if resp, err := srv.Client().Do(req); err != nil || resp.StatusCode != 200 {
+			t.Errorf("HEAD health: %v %v", resp, err)
+		}
+	}
+	srv := testServer(t, newBackend(t), "")
+	resp, err := srv.Client().Post(srv.URL+"/api/v1/nope", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("POST to an unknown route: %d %s, want a JSON 404", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
 
