@@ -166,6 +166,44 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// from, to and step take days and weeks (Grafana sends now-7d), step
+// still takes plain seconds, and errors print durations as people type
+// them ("31d", not "744h0m0s").
+func TestDurationsWithDays(t *testing.T) {
+	srv := testServer(t, newBackend(t), "")
+	for _, path := range []string{
+		"/api/v1/system?from=now-31d",
+		"/api/v1/system?from=now-1w&to=now-0d",
+		"/api/v1/system?from=now-2d&step=1d",
+		"/api/v1/system?from=now-1.5d&step=1h30m",
+		"/api/v1/system?from=now-1h&step=15",
+		"/api/v1/events?from=now-1w",
+		"/api/v1/containers/" + idA + "/series?from=now-31d&step=1w",
+		"/api/v1/processes?at=now-1d",
+	} {
+		if code, m, body := get(t, srv, path, ""); code != 200 {
+			t.Errorf("%s: %d %s", path, code, body)
+		} else if strings.HasPrefix(path, "/api/v1/system") && len(m["points"].([]any)) == 0 {
+			t.Errorf("%s: no points: %s", path, body)
+		}
+	}
+	for path, want := range map[string]string{
+		"/api/v1/system?from=now-32d":              "range 32d is longer than 31d",
+		"/api/v1/system?from=now-1d&step=1ms":      "over 1d",
+		"/api/v1/system?from=now-1x":               "now-7d",
+		"/api/v1/system?from=now-1d&step=1%20d":    "1d",
+		"/api/v1/system?from=now--1d":              "now-<duration>",
+		"/api/v1/system?from=now-1d&step=-1d":      "must be positive",
+		"/api/v1/system?from=now-1d&step=0.0":      "must be positive",
+		"/api/v1/system?from=now-1d&step=sometime": "want a duration",
+	} {
+		code, m, body := get(t, srv, path, "")
+		if msg, _ := m["error"].(string); code != 400 || !strings.Contains(msg, want) {
+			t.Errorf("%s: %d %s, want 400 with %q", path, code, body, want)
+		}
+	}
+}
+
 // Every route answers a method other than GET and HEAD with 405, an
 // Allow header and a JSON error, as docs/api.md promises, not ServeMux's
 // plain "Method Not Allowed"; also before the token check.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kwarden/kwarden/internal/duration"
 )
 
 // badRequest is a client error, answered with 400 and its message.
@@ -22,16 +24,17 @@ const (
 )
 
 // parseTime reads RFC 3339, Unix seconds (with a fraction) or milliseconds
-// (13+ digits, as Grafana sends), "now", or "now-15m".
+// (13+ digits, as Grafana sends), "now", or "now-15m" (any duration
+// internal/duration reads: "now-31d" and "now-1w" as Grafana sends them).
 func parseTime(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "now":
 		return now, nil
 	case strings.HasPrefix(s, "now-"):
-		d, err := time.ParseDuration(s[4:])
+		d, err := duration.Parse(s[4:])
 		if err != nil || d < 0 {
-			return time.Time{}, bad("time %q: want now-<duration>, e.g. now-15m", s)
+			return time.Time{}, bad("time %q: want now-<duration>, e.g. now-15m or now-7d", s)
 		}
 		return now.Add(-d), nil
 	}
@@ -65,24 +68,34 @@ func timeRange(q url.Values, now time.Time) (from, to time.Time, step time.Durat
 		return from, to, 0, bad("from %s is not before to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	if to.Sub(from) > maxRange {
-		return from, to, 0, bad("range %v is longer than %v", to.Sub(from), maxRange)
+		return from, to, 0, bad("range %s is longer than %s", duration.String(to.Sub(from)), duration.String(maxRange))
 	}
 	if v := q.Get("step"); v != "" {
-		if step, err = time.ParseDuration(v); err != nil {
-			if secs, ferr := strconv.ParseFloat(v, 64); ferr == nil {
-				step, err = time.Duration(secs*float64(time.Second)), nil
-			} else {
-				return from, to, 0, bad("step %q: want a duration (30s, 1m) or seconds", v)
-			}
-		}
-		if step <= 0 {
-			return from, to, 0, bad("step %q must be positive", v)
+		if step, err = parseStep(v); err != nil {
+			return from, to, 0, err
 		}
 		if to.Sub(from)/step > maxPoints {
-			return from, to, 0, bad("step %v gives more than %d points over %v", step, maxPoints, to.Sub(from))
+			return from, to, 0, bad("step %s gives more than %d points over %s", duration.String(step), maxPoints, duration.String(to.Sub(from)))
 		}
 	}
 	return from, to, step, nil
+}
+
+// parseStep reads a step: a duration ("30s", "1d") or seconds ("15",
+// "0.5", as Grafana sends).
+func parseStep(v string) (time.Duration, error) {
+	step, err := duration.Parse(v)
+	if err != nil {
+		secs, ferr := strconv.ParseFloat(v, 64)
+		if ferr != nil {
+			return 0, bad("step %q: want a duration (30s, 1m, 1d) or seconds", v)
+		}
+		step = time.Duration(secs * float64(time.Second))
+	}
+	if step <= 0 {
+		return 0, bad("step %q must be positive", v)
+	}
+	return step, nil
 }
 
 // intParam reads an optional integer in [lo, hi].

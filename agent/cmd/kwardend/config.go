@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kwarden/kwarden/internal/duration"
 )
 
 // config is kwardend's configuration: defaults, then the JSON file, then
@@ -23,8 +27,8 @@ type config struct {
 	DB           string        `json:"db"`
 	CPUHigh      float64       `json:"cpu_high_percent"` // class thresholds
 	RAMHigh      float64       `json:"ram_high_percent"`
-	RawRetention time.Duration `json:"raw_retention"`
-	Retention    time.Duration `json:"retention"`
+	RawRetention time.Duration `json:"raw_retention"` // full-resolution history, "1d"
+	Retention    time.Duration `json:"retention"`     // one-minute history and events, "7d"
 }
 
 func defaults() config {
@@ -33,7 +37,8 @@ func defaults() config {
 		RawRetention: 24 * time.Hour, Retention: 7 * 24 * time.Hour}
 }
 
-// UnmarshalJSON accepts durations as strings ("10s").
+// UnmarshalJSON accepts durations as strings, with days and weeks
+// ("10s", "7d", "2w").
 func (c *config) UnmarshalJSON(b []byte) error {
 	type plain config
 	var raw struct {
@@ -50,15 +55,16 @@ func (c *config) UnmarshalJSON(b []byte) error {
 	}
 	*c = config(raw.plain)
 	for _, d := range []struct {
-		s   string
-		dst *time.Duration
-	}{{raw.Interval, &c.Interval}, {raw.RawRetention, &c.RawRetention}, {raw.Retention, &c.Retention}} {
+		name, s string
+		dst     *time.Duration
+	}{{"interval", raw.Interval, &c.Interval}, {"raw_retention", raw.RawRetention, &c.RawRetention},
+		{"retention", raw.Retention, &c.Retention}} {
 		if d.s == "" {
 			continue
 		}
-		v, err := time.ParseDuration(d.s)
+		v, err := duration.Parse(d.s)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", d.name, err)
 		}
 		*d.dst = v
 	}
@@ -72,13 +78,15 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	path := fs.String("config", "", "JSON configuration file")
 	listen := fs.String("listen", c.Listen, "API address")
 	token := fs.String("token", "", "bearer token the API requires (required beyond loopback)")
-	interval := fs.Duration("interval", c.Interval, "sampling interval")
+	interval := duration.Flag(fs, "interval", c.Interval, "sampling interval")
 	sources := fs.String("sources", c.Sources, "kernel views: both, kmod or ebpf")
 	kmodRoot := fs.String("kmod-root", "", "the module's files (default /proc/kwarden)")
 	dockerHost := fs.String("docker-host", "", "Docker engine address (default DOCKER_HOST or the system socket)")
 	db := fs.String("db", c.DB, "history database file")
 	cpuHigh := fs.Float64("cpu-high", c.CPUHigh, "CPU % above which a container is classed high")
 	ramHigh := fs.Float64("ram-high", c.RAMHigh, "RAM % above which a container is classed high")
+	rawRetention := duration.Flag(fs, "raw-retention", c.RawRetention, "how long full-resolution history is kept (1d, 36h)")
+	retention := duration.Flag(fs, "retention", c.Retention, "how long one-minute history and events are kept (7d, 2w)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -95,15 +103,14 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 		}
 	}
 	env := map[string]func(string) error{
-		"KWARDEN_LISTEN":      func(v string) error { c.Listen = v; return nil },
-		"KWARDEN_TOKEN":       func(v string) error { c.Token = v; return nil },
-		"KWARDEN_SOURCES":     func(v string) error { c.Sources = v; return nil },
-		"KWARDEN_DB":          func(v string) error { c.DB = v; return nil },
-		"KWARDEN_DOCKER_HOST": func(v string) error { c.DockerHost = v; return nil },
-		"KWARDEN_INTERVAL": func(v string) (err error) {
-			c.Interval, err = time.ParseDuration(v)
-			return err
-		},
+		"KWARDEN_LISTEN":        func(v string) error { c.Listen = v; return nil },
+		"KWARDEN_TOKEN":         func(v string) error { c.Token = v; return nil },
+		"KWARDEN_SOURCES":       func(v string) error { c.Sources = v; return nil },
+		"KWARDEN_DB":            func(v string) error { c.DB = v; return nil },
+		"KWARDEN_DOCKER_HOST":   func(v string) error { c.DockerHost = v; return nil },
+		"KWARDEN_INTERVAL":      durationEnv(&c.Interval),
+		"KWARDEN_RAW_RETENTION": durationEnv(&c.RawRetention),
+		"KWARDEN_RETENTION":     durationEnv(&c.Retention),
 		"KWARDEN_CPU_HIGH": func(v string) (err error) {
 			c.CPUHigh, err = strconv.ParseFloat(v, 64)
 			return err
@@ -113,9 +120,10 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			return err
 		},
 	}
-	for name, set := range env {
+	// In order, so that of two bad variables the same one is reported.
+	for _, name := range slices.Sorted(maps.Keys(env)) {
 		if v, ok := lookup(name); ok {
-			if err := set(v); err != nil {
+			if err := env[name](v); err != nil {
 				return c, fmt.Errorf("%s=%q: %w", name, v, err)
 			}
 		}
@@ -140,6 +148,10 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			c.CPUHigh = *cpuHigh
 		case "ram-high":
 			c.RAMHigh = *ramHigh
+		case "raw-retention":
+			c.RawRetention = *rawRetention
+		case "retention":
+			c.Retention = *retention
 		}
 	})
 	return c, c.check()
@@ -147,7 +159,15 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 
 func (c config) check() error {
 	if c.Interval < 100*time.Millisecond || c.Interval > time.Hour {
-		return fmt.Errorf("interval %v out of range 100ms..1h", c.Interval)
+		return fmt.Errorf("interval %s out of range 100ms..1h", duration.String(c.Interval))
+	}
+	// The store would take 0 or less for its default: say so instead.
+	if c.RawRetention <= 0 || c.Retention <= 0 {
+		return fmt.Errorf("raw_retention %s and retention %s must be positive", duration.String(c.RawRetention), duration.String(c.Retention))
+	}
+	// Raw points older than retention would outlive the one-minute ones.
+	if c.RawRetention > c.Retention {
+		return fmt.Errorf("raw_retention %s is longer than retention %s", duration.String(c.RawRetention), duration.String(c.Retention))
 	}
 	switch c.Sources {
 	case "both", "kmod", "ebpf":
@@ -167,4 +187,12 @@ func (c config) check() error {
 		return fmt.Errorf("thresholds cpu %.1f / ram %.1f out of range", c.CPUHigh, c.RAMHigh)
 	}
 	return nil
+}
+
+// durationEnv sets *dst from a KWARDEN_* variable, days and weeks included.
+func durationEnv(dst *time.Duration) func(string) error {
+	return func(v string) (err error) {
+		*dst, err = duration.Parse(v)
+		return err
+	}
 }
