@@ -204,6 +204,30 @@ func TestDurationsWithDays(t *testing.T) {
 	}
 }
 
+// A step longer than the longest range is refused with the limit, not
+// answered with one point dated 1970-01-01; 31d itself is fine.
+func TestStepLongerThanMaxRange(t *testing.T) {
+	srv := testServer(t, newBackend(t), "")
+	for _, step := range []string{"2562047h", "32d", "31d1ns", "3000000h", "2678401", "1e300"} {
+		path := "/api/v1/system?from=now-1h&step=" + step
+		code, m, body := get(t, srv, path, "")
+		if msg, _ := m["error"].(string); code != 400 || !strings.Contains(msg, "longer than the maximum range 31d") {
+			t.Errorf("%s: %d %s, want 400 naming the 31d limit", path, code, body)
+		}
+	}
+	for _, step := range []string{"NaN", "Inf", "-Inf"} {
+		if code, _, body := get(t, srv, "/api/v1/system?step="+step, ""); code != 400 {
+			t.Errorf("step %s: %d %s", step, code, body)
+		}
+	}
+	for _, path := range []string{"/api/v1/system?from=now-31d&step=31d", "/api/v1/system?from=now-1h&step=2678400",
+		"/api/v1/containers/" + idA + "/series?from=now-31d&step=31d"} {
+		if code, m, body := get(t, srv, path, ""); code != 200 || len(m["points"].([]any)) == 0 {
+			t.Errorf("%s: %d %s", path, code, body)
+		}
+	}
+}
+
 // Every route answers a method other than GET and HEAD with 405, an
 // Allow header and a JSON error, as docs/api.md promises, not ServeMux's
 // plain "Method Not Allowed"; also before the token check.

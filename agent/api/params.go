@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -82,18 +84,32 @@ func timeRange(q url.Values, now time.Time) (from, to time.Time, step time.Durat
 }
 
 // parseStep reads a step: a duration ("30s", "1d") or seconds ("15",
-// "0.5", as Grafana sends).
+// "0.5", as Grafana sends). It is positive and at most maxRange, since no
+// range is longer: the store dates a point at the start of its step
+// counted from the epoch, so a step of 2562047h answered one point dated
+// 1970-01-01.
 func parseStep(v string) (time.Duration, error) {
+	tooLong := bad("step %q is longer than the maximum range %s", v, duration.String(maxRange))
 	step, err := duration.Parse(v)
+	if errors.Is(err, duration.ErrRange) {
+		return 0, tooLong
+	}
 	if err != nil {
 		secs, ferr := strconv.ParseFloat(v, 64)
-		if ferr != nil {
+		if ferr != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
 			return 0, bad("step %q: want a duration (30s, 1m, 1d) or seconds", v)
+		}
+		// Judged before the conversion, which overflows beyond ~292 years.
+		if secs > maxRange.Seconds() {
+			return 0, tooLong
 		}
 		step = time.Duration(secs * float64(time.Second))
 	}
 	if step <= 0 {
 		return 0, bad("step %q must be positive", v)
+	}
+	if step > maxRange {
+		return 0, tooLong
 	}
 	return step, nil
 }
