@@ -4,7 +4,6 @@
 package api
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,22 +69,6 @@ func New(b Backend, opts Options) http.Handler {
 		writeError(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
 	return mux
-}
-
-func (s *server) auth(h http.HandlerFunc) http.HandlerFunc {
-	if s.opts.Token == "" {
-		return h
-	}
-	want := []byte("Bearer " + s.opts.Token)
-	return func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="kwarden"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-			return
-		}
-		h(w, r)
-	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

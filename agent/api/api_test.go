@@ -269,8 +269,10 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 }
 
+const testToken = "s3cret-0123456789abcdef"
+
 func TestToken(t *testing.T) {
-	srv := testServer(t, newBackend(t), "s3cret")
+	srv := testServer(t, newBackend(t), testToken)
 	if code, _, _ := get(t, srv, "/api/v1/system", ""); code != 401 {
 		t.Errorf("no token: %d", code)
 	}
@@ -280,11 +282,50 @@ func TestToken(t *testing.T) {
 	if code, _, _ := get(t, srv, "/metrics", ""); code != 401 {
 		t.Errorf("metrics without token: %d", code)
 	}
-	if code, _, _ := get(t, srv, "/api/v1/system", "s3cret"); code != 200 {
+	if code, _, _ := get(t, srv, "/api/v1/system", testToken); code != 200 {
 		t.Errorf("right token: %d", code)
 	}
 	if code, _, _ := get(t, srv, "/api/v1/health", ""); code != 200 {
 		t.Errorf("health needs no token: %d", code)
+	}
+}
+
+// The scheme matches whatever its case, with one or more spaces before
+// the token (RFC 7235); the token itself must match exactly.
+func TestTokenScheme(t *testing.T) {
+	srv := testServer(t, newBackend(t), testToken)
+	for header, want := range map[string]int{
+		"Bearer " + testToken:                    200,
+		"bearer " + testToken:                    200,
+		"BEARER " + testToken:                    200,
+		"bEaReR " + testToken:                    200,
+		"Bearer    " + testToken:                 200,
+		"Bearer " + testToken[:len(testToken)-1]: 401,
+		"Bearer " + testToken + "x":              401,
+		"Bearer " + strings.ToUpper(testToken):   401,
+		"Bearer wrong":                           401,
+		testToken:                                401,
+		" " + testToken:                          401,
+		"Basic " + testToken:                     401,
+		"Bearer":                                 401,
+		"Bearer ":                                401,
+		"Bearer\t" + testToken:                   401,
+		"Bearer" + testToken:                     401,
+		"Token " + testToken:                     401,
+	} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/containers", nil)
+		req.Header.Set("Authorization", header)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Authorization %q: %d, want %d", header, resp.StatusCode, want)
+		}
+		if want == 401 && resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("Authorization %q: 401 without WWW-Authenticate", header)
+		}
 	}
 }
 
