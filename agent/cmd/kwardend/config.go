@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,12 +93,8 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *path != "" {
-		b, err := os.ReadFile(*path)
-		if err != nil {
-			return c, fmt.Errorf("read config: %w", err)
-		}
-		if err := json.Unmarshal(b, &c); err != nil {
-			return c, fmt.Errorf("config %s: %w", *path, err)
+		if err := readConfigFile(*path, &c); err != nil {
+			return c, err
 		}
 	}
 	env := map[string]func(string) error{

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/internal/duration"
+	"github.com/kwarden/kwarden/internal/testenv"
 )
 
 // Every duration a user types takes days and weeks, in the file, the
@@ -16,9 +17,7 @@ import (
 // variables too.
 func TestConfigDurationsWithDays(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "k.json")
-	if err := os.WriteFile(file, []byte(`{"interval":"2s","raw_retention":"1.5d","retention":"2w"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, file, `{"interval":"2s","raw_retention":"1.5d","retention":"2w"}`, 0o644)
 	c, err := load([]string{"-config", file}, env(nil))
 	if err != nil || c.Interval != 2*time.Second || c.RawRetention != 36*time.Hour || c.Retention != 2*duration.Week {
 		t.Errorf("file: %+v %v", c, err)
@@ -37,9 +36,7 @@ func TestConfigDurationsWithDays(t *testing.T) {
 // Errors name the setting and print durations as they are typed.
 func TestConfigDurationErrors(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "k.json")
-	if err := os.WriteFile(file, []byte(`{"retention":"7 days"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, file, `{"retention":"7 days"}`, 0o644)
 	for name, c := range map[string]struct {
 		args []string
 		env  map[string]string
@@ -56,5 +53,67 @@ func TestConfigDurationErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error with %q", name, err, c.want)
 		}
+	}
+}
+
+// writeFile writes a test file with exactly mode perm (no umask).
+func writeFile(t *testing.T, path, content string, perm os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), perm); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, perm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The configuration is read under safefile's rules: a planted link, a
+// file of another user or one others can write is refused, and a file
+// holding the token is refused when others can read it.
+func TestConfigFileTrusted(t *testing.T) {
+	dir := t.TempDir()
+	plain := `{"sources":"ebpf"}`
+	withToken := `{"token":"0123456789abcdef0123"}`
+	writeFile(t, filepath.Join(dir, "target.json"), plain, 0o600)
+	if err := os.Symlink(filepath.Join(dir, "target.json"), filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "world-writable.json"), plain, 0o666)
+	writeFile(t, filepath.Join(dir, "group-writable.json"), plain, 0o664)
+	writeFile(t, filepath.Join(dir, "token-readable.json"), withToken, 0o644)
+	writeFile(t, filepath.Join(dir, "token-group.json"), withToken, 0o640)
+	for file, want := range map[string]string{
+		"link.json":           "is a symbolic link",
+		"world-writable.json": "writable by other users",
+		"group-writable.json": "writable by other users",
+		"token-readable.json": "readable by other users, and holds the token",
+		"token-group.json":    "readable by other users, and holds the token",
+	} {
+		_, err := load([]string{"-config", filepath.Join(dir, file)}, env(nil))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error with %q", file, err, want)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "ok.json"), plain, 0o644)
+	writeFile(t, filepath.Join(dir, "token-ok.json"), withToken, 0o600)
+	for _, file := range []string{"ok.json", "token-ok.json"} {
+		if _, err := load([]string{"-config", filepath.Join(dir, file)}, env(nil)); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+}
+
+// A configuration owned by another user is refused (giving a file away
+// needs root).
+func TestConfigFileOfAnotherUser(t *testing.T) {
+	testenv.Require(t, os.Geteuid() == 0, "root, to give a file to another user")
+	file := filepath.Join(t.TempDir(), "k.json")
+	writeFile(t, file, `{"sources":"ebpf"}`, 0o644)
+	if err := os.Chown(file, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := load([]string{"-config", file}, env(nil))
+	if err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("%v, want an error about the owner", err)
 	}
 }

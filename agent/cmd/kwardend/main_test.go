@@ -23,7 +23,7 @@ func env(m map[string]string) func(string) (string, bool) {
 
 func TestConfigPrecedence(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "k.json")
-	os.WriteFile(file, []byte(`{"interval":"10s","sources":"kmod","db":"/tmp/f.db","cpu_high_percent":1.3}`), 0o644)
+	writeFile(t, file, `{"interval":"10s","sources":"kmod","db":"/tmp/f.db","cpu_high_percent":1.3}`, 0o644)
 	c, err := load([]string{"-config", file, "-interval", "20s"}, env(map[string]string{"KWARDEN_DB": "/tmp/e.db"}))
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func TestConfigPrecedence(t *testing.T) {
 
 func TestConfigRejects(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "k.json")
-	os.WriteFile(file, []byte(`{"intervall":"10s"}`), 0o644)
+	writeFile(t, file, `{"intervall":"10s"}`, 0o644)
 	for name, c := range map[string]struct {
 		args []string
 		env  map[string]string
