@@ -17,10 +17,11 @@ import (
 // config is kwardend's configuration: defaults, then the JSON file, then
 // KWARDEN_* environment variables, then flags, each overriding the last.
 type config struct {
-	Listen       string        `json:"listen"`   // default 127.0.0.1:9070
-	Token        string        `json:"token"`    // required when Listen is not loopback
-	Interval     time.Duration `json:"interval"` // "1s"; the course used 10s and 20s
-	Sources      string        `json:"sources"`  // both, kmod, ebpf
+	Listen       string        `json:"listen"`     // default 127.0.0.1:9070
+	Token        string        `json:"token"`      // required when Listen is not loopback
+	TokenFile    string        `json:"token_file"` // or the file that holds it (token.go)
+	Interval     time.Duration `json:"interval"`   // "1s"; the course used 10s and 20s
+	Sources      string        `json:"sources"`    // both, kmod, ebpf
 	KmodRoot     string        `json:"kmod_root"`
 	DockerHost   string        `json:"docker_host"`
 	DB           string        `json:"db"`
@@ -28,6 +29,8 @@ type config struct {
 	RAMHigh      float64       `json:"ram_high_percent"`
 	RawRetention time.Duration `json:"raw_retention"` // full-resolution history, "1d"
 	Retention    time.Duration `json:"retention"`     // one-minute history and events, "7d"
+
+	tokenFrom string // where Token came from, for errors and the log
 }
 
 func defaults() config {
@@ -76,7 +79,8 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	fs := flag.NewFlagSet("kwardend", flag.ContinueOnError)
 	path := fs.String("config", "", "JSON configuration file")
 	listen := fs.String("listen", c.Listen, "API address")
-	token := fs.String("token", "", "bearer token the API requires (required beyond loopback)")
+	token := fs.String("token", "", "bearer token the API requires (visible in ps: prefer -token-file)")
+	tokenFile := fs.String("token-file", "", "file holding the bearer token the API requires (required beyond loopback)")
 	interval := duration.Flag(fs, "interval", c.Interval, "sampling interval")
 	sources := fs.String("sources", c.Sources, "kernel views: both, kmod or ebpf")
 	kmodRoot := fs.String("kmod-root", "", "the module's files (default /proc/kwarden)")
@@ -96,10 +100,13 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 		if err := readConfigFile(*path, &c); err != nil {
 			return c, err
 		}
+		if err := c.applyToken(tokenLevel{token: c.Token, file: c.TokenFile, hasToken: c.Token != "", hasFile: c.TokenFile != "",
+			tokenName: "token in " + *path, fileName: "token_file in " + *path}); err != nil {
+			return c, err
+		}
 	}
 	env := map[string]func(string) error{
 		"KWARDEN_LISTEN":        func(v string) error { c.Listen = v; return nil },
-		"KWARDEN_TOKEN":         func(v string) error { c.Token = v; return nil },
 		"KWARDEN_SOURCES":       func(v string) error { c.Sources = v; return nil },
 		"KWARDEN_DB":            func(v string) error { c.DB = v; return nil },
 		"KWARDEN_DOCKER_HOST":   func(v string) error { c.DockerHost = v; return nil },
@@ -123,12 +130,21 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			}
 		}
 	}
+	envToken, hasEnvToken := lookup("KWARDEN_TOKEN")
+	envTokenFile, hasEnvTokenFile := lookup("KWARDEN_TOKEN_FILE")
+	if err := c.applyToken(tokenLevel{token: envToken, file: envTokenFile, hasToken: hasEnvToken, hasFile: hasEnvTokenFile,
+		tokenName: "KWARDEN_TOKEN", fileName: "KWARDEN_TOKEN_FILE"}); err != nil {
+		return c, err
+	}
+	flagToken := tokenLevel{token: *token, file: *tokenFile, tokenName: "-token", fileName: "-token-file"}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "listen":
 			c.Listen = *listen
 		case "token":
-			c.Token = *token
+			flagToken.hasToken = true
+		case "token-file":
+			flagToken.hasFile = true
 		case "interval":
 			c.Interval = *interval
 		case "sources":
@@ -149,6 +165,12 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			c.Retention = *retention
 		}
 	})
+	if err := c.applyToken(flagToken); err != nil {
+		return c, err
+	}
+	if err := c.resolveToken(); err != nil {
+		return c, err
+	}
 	return c, c.check()
 }
 
@@ -176,7 +198,7 @@ func (c config) check() error {
 	ip := net.ParseIP(host)
 	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
 	if !loopback && c.Token == "" {
-		return fmt.Errorf("listen %q is beyond loopback: set a token (-token or KWARDEN_TOKEN)", c.Listen)
+		return fmt.Errorf("listen %q is beyond loopback: set a token (-token-file, KWARDEN_TOKEN_FILE or KWARDEN_TOKEN)", c.Listen)
 	}
 	if c.CPUHigh < 0 || c.RAMHigh < 0 || c.CPUHigh > 100*1024 || c.RAMHigh > 100 {
 		return fmt.Errorf("thresholds cpu %.1f / ram %.1f out of range", c.CPUHigh, c.RAMHigh)

@@ -39,6 +39,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err != nil {
 		return err
 	}
+	if cfg.tokenFrom == "-token" {
+		log.Warn("the token given with -token is visible to every user in ps: use -token-file or KWARDEN_TOKEN_FILE (or KWARDEN_TOKEN) instead")
+	}
 	d, err := daemon.New(ctx, daemon.Config{
 		Interval: cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
 		DockerHost: cfg.DockerHost, DBPath: cfg.DB,
@@ -65,7 +68,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		}
 	}()
 	log.Info("kwardend running", "listen", ln.Addr().String(), "interval", cfg.Interval.String(),
-		"sources", cfg.Sources, "db", cfg.DB, "token", cfg.Token != "")
+		"sources", cfg.Sources, "db", cfg.DB, "token", cfg.Token != "", "token_from", cfg.tokenFrom)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
