@@ -101,7 +101,7 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			return c, err
 		}
 		if err := c.applyToken(tokenLevel{token: c.Token, file: c.TokenFile, hasToken: c.Token != "", hasFile: c.TokenFile != "",
-			tokenName: "token in " + *path, fileName: "token_file in " + *path}); err != nil {
+			tokenName: "token", fileName: "token_file", where: " in config " + *path}); err != nil {
 			return c, err
 		}
 	}
@@ -197,6 +197,11 @@ func (c config) check() error {
 	}
 	ip := net.ParseIP(host)
 	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	if c.Token != "" {
+		if err := checkToken(c.Token); err != nil {
+			return fmt.Errorf("check token (%s): %w", c.tokenFrom, err)
+		}
+	}
 	if !loopback && c.Token == "" {
 		return fmt.Errorf("listen %q is beyond loopback: set a token (-token-file, KWARDEN_TOKEN_FILE or KWARDEN_TOKEN)", c.Listen)
 	}

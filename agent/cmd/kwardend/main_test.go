@@ -58,7 +58,7 @@ func TestConfigRejects(t *testing.T) {
 			t.Errorf("%s: %v, want an error about %q", name, err, c.want)
 		}
 	}
-	if _, err := load([]string{"-listen", "0.0.0.0:9070", "-token", "x"}, env(nil)); err != nil {
+	if _, err := load([]string{"-listen", "0.0.0.0:9070", "-token", goodToken}, env(nil)); err != nil {
 		t.Errorf("beyond loopback with a token: %v", err)
 	}
 }

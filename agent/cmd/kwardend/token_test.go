@@ -139,3 +139,49 @@ func TestTokenFlagWarns(t *testing.T) {
 		t.Errorf("token file: warned, or token_from missing:\n%s", logs)
 	}
 }
+
+// A token that could never match (whitespace or a control character,
+// which HTTP trims or refuses in a header) or that is shorter than 16
+// bytes is refused at start, from any source, saying why.
+func TestTokenRefusedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	twoNewlines := filepath.Join(dir, "two-newlines")
+	writeFile(t, twoNewlines, goodToken+"\n\n", 0o600)
+	crlf := filepath.Join(dir, "crlf")
+	writeFile(t, crlf, goodToken+"\r\n", 0o600)
+	short := filepath.Join(dir, "short")
+	writeFile(t, short, "s3cret\n", 0o600)
+	inConfig := filepath.Join(dir, "k.json")
+	writeFile(t, inConfig, `{"token":"`+goodToken+` "}`, 0o600)
+	const why = "cannot hold whitespace or control characters"
+	for name, c := range map[string]struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		"trailing space, flag":   {[]string{"-token", goodToken + " "}, nil, "check token (-token): byte 24 is ' ': a token " + why},
+		"trailing newline, env":  {nil, map[string]string{"KWARDEN_TOKEN": goodToken + "\n"}, `check token (KWARDEN_TOKEN): byte 24 is '\n'`},
+		"leading tab, env":       {nil, map[string]string{"KWARDEN_TOKEN": "\t" + goodToken}, why},
+		"inner space":            {[]string{"-token", "0123456789 abcdef"}, nil, why},
+		"NUL":                    {[]string{"-token", goodToken + "\x00"}, nil, why},
+		"DEL":                    {[]string{"-token", goodToken + "\x7f"}, nil, why},
+		"no-break space":         {[]string{"-token", goodToken + "\u00a0"}, nil, why},
+		"file with two newlines": {[]string{"-token-file", twoNewlines}, nil, "check token (-token-file " + twoNewlines + `): byte 24 is '\n'`},
+		"file with CRLF":         {[]string{"-token-file", crlf}, nil, `'\r'`},
+		"config, trailing space": {[]string{"-config", inConfig}, nil, "check token (token in config " + inConfig + ")"},
+		"short, flag":            {[]string{"-token", "s3cret"}, nil, "check token (-token): 6 bytes is shorter than 16"},
+		"short, file":            {[]string{"-token-file", short}, nil, "6 bytes is shorter than 16"},
+		"fifteen bytes, env":     {nil, map[string]string{"KWARDEN_TOKEN": goodToken[:15]}, "15 bytes is shorter than 16"},
+	} {
+		_, err := load(c.args, env(c.env))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error with %q", name, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), goodToken) {
+			t.Errorf("%s: the error shows the token: %v", name, err)
+		}
+	}
+	if c, err := load([]string{"-token", goodToken[:16]}, env(nil)); err != nil || c.Token != goodToken[:16] {
+		t.Errorf("16 bytes: %q %v", c.Token, err)
+	}
+}
