@@ -34,7 +34,13 @@ type Options struct {
 	// StreamEvery is how often /api/v1/stream looks for a new tick;
 	// 0 means 200 ms.
 	StreamEvery time.Duration
-	now         func() time.Time
+	// EventWriteTimeout is how long the stream gives a client to take
+	// one event: before each, it moves the connection's write deadline
+	// this far ahead, so that the server's WriteTimeout, meant for
+	// ordinary answers, does not cut a stream that lives on; 0 means
+	// 30 s.
+	EventWriteTimeout time.Duration
+	now               func() time.Time
 }
 
 type server struct {
@@ -53,6 +59,9 @@ func New(b Backend, opts Options) http.Handler {
 	}
 	if opts.StreamEvery <= 0 {
 		opts.StreamEvery = 200 * time.Millisecond
+	}
+	if opts.EventWriteTimeout <= 0 {
+		opts.EventWriteTimeout = 30 * time.Second
 	}
 	s := &server{b: b, opts: opts, log: opts.Logger}
 	mux := http.NewServeMux()

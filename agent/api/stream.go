@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -25,10 +26,25 @@ type StreamTick struct {
 }
 
 // stream sends one server-sent event per tick until the client goes.
+//
+// The server's WriteTimeout is for ordinary answers and would cut the
+// stream, so the stream moves its write deadline forward before each
+// write. A client that stops reading is still cut: once the socket's
+// buffers are full, a write waits at most EventWriteTimeout. (The
+// server's ReadTimeout does not matter here: net/http clears the read
+// deadline once the request is read.)
 func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		writeError(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	rc := http.NewResponseController(w)
+	extend := func() bool {
+		err := rc.SetWriteDeadline(time.Now().Add(s.opts.EventWriteTimeout))
+		return err == nil || errors.Is(err, http.ErrNotSupported)
+	}
+	if !extend() {
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -58,6 +74,9 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 				}{c.ID, c.Name, c.CPUPercent, c.RSSBytes, c.Class})
 			}
 			b, _ := json.Marshal(ev)
+			if !extend() {
+				return
+			}
 			if _, err := fmt.Fprintf(w, "event: tick\nid: %d\ndata: %s\n\n", st.Tick, b); err != nil {
 				return
 			}

@@ -29,6 +29,11 @@ type config struct {
 	RAMHigh      float64       `json:"ram_high_percent"`
 	RawRetention time.Duration `json:"raw_retention"` // full-resolution history, "1d"
 	Retention    time.Duration `json:"retention"`     // one-minute history and events, "7d"
+	// The API's connections (server.go).
+	ReadTimeout  time.Duration `json:"read_timeout"`    // a whole request
+	WriteTimeout time.Duration `json:"write_timeout"`   // an ordinary answer; one stream event
+	IdleTimeout  time.Duration `json:"idle_timeout"`    // a keep-alive connection between requests
+	MaxConns     int           `json:"max_connections"` // 0: min(1024, soft RLIMIT_NOFILE / 2)
 
 	tokenFrom string // where Token came from, for errors and the log
 }
@@ -36,7 +41,14 @@ type config struct {
 func defaults() config {
 	return config{Listen: "127.0.0.1:9070", Interval: time.Second, Sources: "both",
 		DB: "/var/lib/kwarden/history.db", CPUHigh: 20, RAMHigh: 20,
-		RawRetention: 24 * time.Hour, Retention: 7 * 24 * time.Hour}
+		RawRetention: 24 * time.Hour, Retention: 7 * 24 * time.Hour,
+		// Ten seconds are plenty to send a GET's headers, even from far
+		// away. Thirty to answer leave room for the longest bounded
+		// range query on a loaded machine. Thirty idle keep a connection
+		// from a client polling every 15 s (Prometheus's usual scrape,
+		// Grafana's refresh), and free an abandoned one within half a
+		// minute; a client whose connection was closed opens another.
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second}
 }
 
 // UnmarshalJSON accepts durations as strings, with days and weeks
@@ -48,6 +60,9 @@ func (c *config) UnmarshalJSON(b []byte) error {
 		Interval     string `json:"interval"`
 		RawRetention string `json:"raw_retention"`
 		Retention    string `json:"retention"`
+		ReadTimeout  string `json:"read_timeout"`
+		WriteTimeout string `json:"write_timeout"`
+		IdleTimeout  string `json:"idle_timeout"`
 	}
 	raw.plain = plain(*c)
 	dec := json.NewDecoder(strings.NewReader(string(b)))
@@ -60,7 +75,8 @@ func (c *config) UnmarshalJSON(b []byte) error {
 		name, s string
 		dst     *time.Duration
 	}{{"interval", raw.Interval, &c.Interval}, {"raw_retention", raw.RawRetention, &c.RawRetention},
-		{"retention", raw.Retention, &c.Retention}} {
+		{"retention", raw.Retention, &c.Retention}, {"read_timeout", raw.ReadTimeout, &c.ReadTimeout},
+		{"write_timeout", raw.WriteTimeout, &c.WriteTimeout}, {"idle_timeout", raw.IdleTimeout, &c.IdleTimeout}} {
 		if d.s == "" {
 			continue
 		}
@@ -90,6 +106,10 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	ramHigh := fs.Float64("ram-high", c.RAMHigh, "RAM % above which a container is classed high")
 	rawRetention := duration.Flag(fs, "raw-retention", c.RawRetention, "how long full-resolution history is kept (1d, 36h)")
 	retention := duration.Flag(fs, "retention", c.Retention, "how long one-minute history and events are kept (7d, 2w)")
+	readTimeout := duration.Flag(fs, "read-timeout", c.ReadTimeout, "the API's bound on reading a request")
+	writeTimeout := duration.Flag(fs, "write-timeout", c.WriteTimeout, "the API's bound on writing an answer, or one stream event")
+	idleTimeout := duration.Flag(fs, "idle-timeout", c.IdleTimeout, "how long the API keeps an idle keep-alive connection")
+	maxConns := fs.Int("max-connections", c.MaxConns, "connections the API serves at once (0: min(1024, half the soft file limit))")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -113,6 +133,13 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 		"KWARDEN_INTERVAL":      durationEnv(&c.Interval),
 		"KWARDEN_RAW_RETENTION": durationEnv(&c.RawRetention),
 		"KWARDEN_RETENTION":     durationEnv(&c.Retention),
+		"KWARDEN_READ_TIMEOUT":  durationEnv(&c.ReadTimeout),
+		"KWARDEN_WRITE_TIMEOUT": durationEnv(&c.WriteTimeout),
+		"KWARDEN_IDLE_TIMEOUT":  durationEnv(&c.IdleTimeout),
+		"KWARDEN_MAX_CONNECTIONS": func(v string) (err error) {
+			c.MaxConns, err = strconv.Atoi(v)
+			return err
+		},
 		"KWARDEN_CPU_HIGH": func(v string) (err error) {
 			c.CPUHigh, err = strconv.ParseFloat(v, 64)
 			return err
@@ -163,6 +190,14 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			c.RawRetention = *rawRetention
 		case "retention":
 			c.Retention = *retention
+		case "read-timeout":
+			c.ReadTimeout = *readTimeout
+		case "write-timeout":
+			c.WriteTimeout = *writeTimeout
+		case "idle-timeout":
+			c.IdleTimeout = *idleTimeout
+		case "max-connections":
+			c.MaxConns = *maxConns
 		}
 	})
 	if err := c.applyToken(flagToken); err != nil {
@@ -185,6 +220,18 @@ func (c config) check() error {
 	// Raw points older than retention would outlive the one-minute ones.
 	if c.RawRetention > c.Retention {
 		return fmt.Errorf("raw_retention %s is longer than retention %s", duration.String(c.RawRetention), duration.String(c.Retention))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read_timeout", c.ReadTimeout}, {"write_timeout", c.WriteTimeout}, {"idle_timeout", c.IdleTimeout}} {
+		// 0 would mean no bound at all to net/http.
+		if d.v < 100*time.Millisecond || d.v > time.Hour {
+			return fmt.Errorf("%s %s out of range 100ms..1h", d.name, duration.String(d.v))
+		}
+	}
+	if c.MaxConns < 0 || c.MaxConns > 1<<20 {
+		return fmt.Errorf("max_connections %d out of range 0..%d (0: the default)", c.MaxConns, 1<<20)
 	}
 	switch c.Sources {
 	case "both", "kmod", "ebpf":

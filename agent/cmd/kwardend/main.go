@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -20,6 +19,7 @@ import (
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
+	"github.com/kwarden/kwarden/internal/duration"
 )
 
 func main() {
@@ -42,6 +42,17 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if cfg.tokenFrom == "-token" {
 		log.Warn("the token given with -token is visible to every user in ps: use -token-file or KWARDEN_TOKEN_FILE (or KWARDEN_TOKEN) instead")
 	}
+	soft, hard, err := fileLimit()
+	if err != nil {
+		return err
+	}
+	maxConns := cfg.MaxConns
+	if maxConns == 0 {
+		maxConns = defaultMaxConns(soft)
+	} else if uint64(maxConns) > soft/2 {
+		log.Warn("max_connections leaves less than half the file descriptors to the daemon's own files",
+			"max_connections", maxConns, "nofile_soft", soft)
+	}
 	d, err := daemon.New(ctx, daemon.Config{
 		Interval: cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
 		DockerHost: cfg.DockerHost, DBPath: cfg.DB,
@@ -51,12 +62,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := listen(ctx, cfg.Listen, maxConns)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	srv := &http.Server{Handler: api.New(d, api.Options{Token: cfg.Token, Logger: log}),
-		ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(cfg, api.New(d, api.Options{Token: cfg.Token, Logger: log, EventWriteTimeout: cfg.WriteTimeout}), log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -67,8 +77,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 			cancel()
 		}
 	}()
-	log.Info("kwardend running", "listen", ln.Addr().String(), "interval", cfg.Interval.String(),
-		"sources", cfg.Sources, "db", cfg.DB, "token", cfg.Token != "", "token_from", cfg.tokenFrom)
+	log.Info("kwardend running", "listen", ln.Addr().String(), "interval", duration.String(cfg.Interval),
+		"sources", cfg.Sources, "db", cfg.DB, "token", cfg.Token != "", "token_from", cfg.tokenFrom,
+		"max_connections", maxConns, "nofile_soft", soft, "nofile_hard", hard,
+		"read_timeout", duration.String(cfg.ReadTimeout), "write_timeout", duration.String(cfg.WriteTimeout),
+		"idle_timeout", duration.String(cfg.IdleTimeout))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
