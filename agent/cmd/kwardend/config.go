@@ -30,10 +30,12 @@ type config struct {
 	RawRetention time.Duration `json:"raw_retention"` // full-resolution history, "1d"
 	Retention    time.Duration `json:"retention"`     // one-minute history and events, "7d"
 	// The API's connections (server.go).
-	ReadTimeout  time.Duration `json:"read_timeout"`    // a whole request
-	WriteTimeout time.Duration `json:"write_timeout"`   // an ordinary answer; one stream event
-	IdleTimeout  time.Duration `json:"idle_timeout"`    // a keep-alive connection between requests
-	MaxConns     int           `json:"max_connections"` // 0: min(1024, soft RLIMIT_NOFILE / 2)
+	ReadTimeout  time.Duration `json:"read_timeout"`  // a whole request
+	WriteTimeout time.Duration `json:"write_timeout"` // an ordinary answer; one stream event
+	IdleTimeout  time.Duration `json:"idle_timeout"`  // a keep-alive connection between requests
+	// ShutdownTimeout is how long requests in flight may finish at stop.
+	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+	MaxConns        int           `json:"max_connections"` // 0: min(1024, soft RLIMIT_NOFILE / 2)
 
 	tokenFrom string // where Token came from, for errors and the log
 }
@@ -48,7 +50,9 @@ func defaults() config {
 		// from a client polling every 15 s (Prometheus's usual scrape,
 		// Grafana's refresh), and free an abandoned one within half a
 		// minute; a client whose connection was closed opens another.
-		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second}
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second,
+		// Well within systemd's 90 s before it kills; streams end at once.
+		ShutdownTimeout: 5 * time.Second}
 }
 
 // UnmarshalJSON accepts durations as strings, with days and weeks
@@ -63,6 +67,7 @@ func (c *config) UnmarshalJSON(b []byte) error {
 		ReadTimeout  string `json:"read_timeout"`
 		WriteTimeout string `json:"write_timeout"`
 		IdleTimeout  string `json:"idle_timeout"`
+		Shutdown     string `json:"shutdown_timeout"`
 	}
 	raw.plain = plain(*c)
 	dec := json.NewDecoder(strings.NewReader(string(b)))
@@ -76,7 +81,8 @@ func (c *config) UnmarshalJSON(b []byte) error {
 		dst     *time.Duration
 	}{{"interval", raw.Interval, &c.Interval}, {"raw_retention", raw.RawRetention, &c.RawRetention},
 		{"retention", raw.Retention, &c.Retention}, {"read_timeout", raw.ReadTimeout, &c.ReadTimeout},
-		{"write_timeout", raw.WriteTimeout, &c.WriteTimeout}, {"idle_timeout", raw.IdleTimeout, &c.IdleTimeout}} {
+		{"write_timeout", raw.WriteTimeout, &c.WriteTimeout}, {"idle_timeout", raw.IdleTimeout, &c.IdleTimeout},
+		{"shutdown_timeout", raw.Shutdown, &c.ShutdownTimeout}} {
 		if d.s == "" {
 			continue
 		}
@@ -109,6 +115,7 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	readTimeout := duration.Flag(fs, "read-timeout", c.ReadTimeout, "the API's bound on reading a request")
 	writeTimeout := duration.Flag(fs, "write-timeout", c.WriteTimeout, "the API's bound on writing an answer, or one stream event")
 	idleTimeout := duration.Flag(fs, "idle-timeout", c.IdleTimeout, "how long the API keeps an idle keep-alive connection")
+	shutdownTimeout := duration.Flag(fs, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may finish at stop")
 	maxConns := fs.Int("max-connections", c.MaxConns, "connections the API serves at once (0: min(1024, half the soft file limit))")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -126,16 +133,17 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 		}
 	}
 	env := map[string]func(string) error{
-		"KWARDEN_LISTEN":        func(v string) error { c.Listen = v; return nil },
-		"KWARDEN_SOURCES":       func(v string) error { c.Sources = v; return nil },
-		"KWARDEN_DB":            func(v string) error { c.DB = v; return nil },
-		"KWARDEN_DOCKER_HOST":   func(v string) error { c.DockerHost = v; return nil },
-		"KWARDEN_INTERVAL":      durationEnv(&c.Interval),
-		"KWARDEN_RAW_RETENTION": durationEnv(&c.RawRetention),
-		"KWARDEN_RETENTION":     durationEnv(&c.Retention),
-		"KWARDEN_READ_TIMEOUT":  durationEnv(&c.ReadTimeout),
-		"KWARDEN_WRITE_TIMEOUT": durationEnv(&c.WriteTimeout),
-		"KWARDEN_IDLE_TIMEOUT":  durationEnv(&c.IdleTimeout),
+		"KWARDEN_LISTEN":           func(v string) error { c.Listen = v; return nil },
+		"KWARDEN_SOURCES":          func(v string) error { c.Sources = v; return nil },
+		"KWARDEN_DB":               func(v string) error { c.DB = v; return nil },
+		"KWARDEN_DOCKER_HOST":      func(v string) error { c.DockerHost = v; return nil },
+		"KWARDEN_INTERVAL":         durationEnv(&c.Interval),
+		"KWARDEN_RAW_RETENTION":    durationEnv(&c.RawRetention),
+		"KWARDEN_RETENTION":        durationEnv(&c.Retention),
+		"KWARDEN_READ_TIMEOUT":     durationEnv(&c.ReadTimeout),
+		"KWARDEN_WRITE_TIMEOUT":    durationEnv(&c.WriteTimeout),
+		"KWARDEN_IDLE_TIMEOUT":     durationEnv(&c.IdleTimeout),
+		"KWARDEN_SHUTDOWN_TIMEOUT": durationEnv(&c.ShutdownTimeout),
 		"KWARDEN_MAX_CONNECTIONS": func(v string) (err error) {
 			c.MaxConns, err = strconv.Atoi(v)
 			return err
@@ -196,6 +204,8 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			c.WriteTimeout = *writeTimeout
 		case "idle-timeout":
 			c.IdleTimeout = *idleTimeout
+		case "shutdown-timeout":
+			c.ShutdownTimeout = *shutdownTimeout
 		case "max-connections":
 			c.MaxConns = *maxConns
 		}
@@ -224,7 +234,8 @@ func (c config) check() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"read_timeout", c.ReadTimeout}, {"write_timeout", c.WriteTimeout}, {"idle_timeout", c.IdleTimeout}} {
+	}{{"read_timeout", c.ReadTimeout}, {"write_timeout", c.WriteTimeout}, {"idle_timeout", c.IdleTimeout},
+		{"shutdown_timeout", c.ShutdownTimeout}} {
 		// 0 would mean no bound at all to net/http.
 		if d.v < 100*time.Millisecond || d.v > time.Hour {
 			return fmt.Errorf("%s %s out of range 100ms..1h", d.name, duration.String(d.v))

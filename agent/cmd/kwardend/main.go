@@ -9,11 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/kwarden/kwarden/agent/api"
 	"github.com/kwarden/kwarden/agent/daemon"
@@ -67,27 +65,46 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return err
 	}
 	srv := newServer(cfg, api.New(d, api.Options{Token: cfg.Token, Logger: log, EventWriteTimeout: cfg.WriteTimeout}), log)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			log.Error("api", "err", err)
-			cancel()
-		}
-	}()
+	// The daemon stops after the API: answers still in flight at stop
+	// read its history, which Run closes when it returns.
+	dctx, stopDaemon := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDaemon()
+	daemonDone := make(chan error, 1)
+	go func() { daemonDone <- d.Run(dctx) }()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- srv.Serve(ln) }()
 	log.Info("kwardend running", "listen", ln.Addr().String(), "interval", duration.String(cfg.Interval),
 		"sources", cfg.Sources, "db", cfg.DB, "token", cfg.Token != "", "token_from", cfg.tokenFrom,
 		"max_connections", maxConns, "nofile_soft", soft, "nofile_hard", hard,
 		"read_timeout", duration.String(cfg.ReadTimeout), "write_timeout", duration.String(cfg.WriteTimeout),
-		"idle_timeout", duration.String(cfg.IdleTimeout))
+		"idle_timeout", duration.String(cfg.IdleTimeout), "shutdown_timeout", duration.String(cfg.ShutdownTimeout))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	<-ctx.Done()
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer scancel()
-	_ = srv.Shutdown(sctx)
-	return <-done
+	var errs []error
+	select {
+	case <-ctx.Done():
+	case err := <-serveDone:
+		errs = append(errs, fmt.Errorf("serve API: %w", err))
+	case err := <-daemonDone:
+		daemonDone = nil
+		if err == nil {
+			err = errors.New("stopped by itself")
+		}
+		errs = append(errs, fmt.Errorf("daemon: %w", err))
+	}
+	log.Info("kwardend stopping", "shutdown_timeout", duration.String(cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("answers in flight did not finish within the shutdown timeout: cutting them", "err", err)
+		srv.Close()
+	}
+	stopDaemon()
+	if daemonDone != nil {
+		if err := <-daemonDone; err != nil {
+			errs = append(errs, fmt.Errorf("daemon: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -24,15 +24,25 @@ import (
 //   - idle_timeout bounds a keep-alive connection between requests; none
 //     was set, and 10,000 idle connections were all still held after
 //     30 s.
+//
+// Every request's context ends when Shutdown begins. Shutdown waits for
+// the requests in flight, and a stream is one that never ends by
+// itself: with a client connected, every stop took the whole shutdown
+// timeout. The stream handler returns when its request's context ends,
+// so streams close at once and only ordinary answers are waited for.
 func newServer(cfg config, h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
+	base, stopping := context.WithCancel(context.Background())
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: cfg.ReadTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
+	srv.RegisterOnShutdown(stopping)
+	return srv
 }
 
 // listen opens the API's socket, serving at most n connections at once.
