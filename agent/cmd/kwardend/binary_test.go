@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,5 +116,48 @@ func TestFileLimitsLogged(t *testing.T) {
 	}
 	if want := float64(int(soft) / 2); conns != want {
 		t.Errorf("logged max_connections %v, want half the soft limit, %v", conns, want)
+	}
+}
+
+// A second SIGTERM ends kwardend at once while the first one's graceful
+// stop is still waiting. The stop is made to wait: a client sends a
+// request announcing a body it never sends, so the server keeps reading
+// it (read_timeout of 1m) and the shutdown waits for it (1m too). After
+// the second signal the process is killed by it (Go's default action
+// for SIGTERM once nothing is notified), not ended with a status.
+func TestSecondSignalExits(t *testing.T) {
+	bin := buildKwardend(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := append(quietArgs(t.TempDir()), "-shutdown-timeout", "1m", "-read-timeout", "1m")
+	p := startBinary(t, exec.CommandContext(ctx, bin, args...))
+	addr, _ := p.waitFor(t, "kwardend running")["listen"].(string)
+	c, _ := dial(t, addr)
+	if _, err := io.WriteString(c, "GET /api/v1/health HTTP/1.1\r\nHost: kwarden\r\nContent-Length: 100\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the server reads the headers and waits for the body
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(t, "kwardend stopping")
+	select {
+	case <-p.exited:
+		t.Fatalf("kwardend exited (%v) though a request was in flight: the stop did not wait", p.cmd.ProcessState)
+	case <-time.After(time.Second):
+	}
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("kwardend still running 15 s after a second SIGTERM")
+	}
+	ws, _ := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("kwardend ended with %v, want killed by SIGTERM", p.cmd.ProcessState)
 	}
 }

@@ -23,6 +23,14 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// The first signal starts a graceful stop, which may take the
+	// shutdown timeout. Once it is received the signals go back to
+	// their default action, so that a second one ends the process at
+	// once: whoever signals twice does not want to wait.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	if err := run(ctx, os.Args[1:], os.LookupEnv, log, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "kwardend:", err)
