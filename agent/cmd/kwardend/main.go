@@ -40,7 +40,7 @@ func main() {
 
 // run starts the daemon and the API and stops both when ctx ends. ready,
 // if not nil, receives the API's address once it listens.
-func run(ctx context.Context, args []string, lookup func(string) (string, bool), log *slog.Logger, ready chan<- string) error {
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), log *slog.Logger, ready chan<- string) (err error) {
 	cfg, err := load(args, lookup)
 	if err != nil {
 		return err
@@ -68,6 +68,15 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err != nil {
 		return err
 	}
+	// New took the history's lock, the kernel views (eBPF programs) and
+	// a Docker client. Run releases them when it returns, but a start-up
+	// that fails before Run (the port in use) left them held. Close
+	// releases them in either case and is idempotent.
+	defer func() {
+		if cerr := d.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close daemon: %w", cerr))
+		}
+	}()
 	ln, err := listen(ctx, cfg.Listen, maxConns)
 	if err != nil {
 		return err
