@@ -117,3 +117,40 @@ func TestConfigFileOfAnotherUser(t *testing.T) {
 		t.Errorf("%v, want an error about the owner", err)
 	}
 }
+
+// The connection settings come from the file, the environment and the
+// flags like the others, and out-of-range values are refused by name.
+func TestConfigConnectionSettings(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "k.json")
+	writeFile(t, file, `{"read_timeout":"5s","write_timeout":"1m","idle_timeout":"15s","shutdown_timeout":"20s","max_connections":64}`, 0o644)
+	c, err := load([]string{"-config", file}, env(nil))
+	if err != nil || c.ReadTimeout != 5*time.Second || c.WriteTimeout != time.Minute || c.IdleTimeout != 15*time.Second ||
+		c.ShutdownTimeout != 20*time.Second || c.MaxConns != 64 {
+		t.Errorf("file: %+v %v", c, err)
+	}
+	c, err = load([]string{"-config", file, "-write-timeout", "45s"}, env(map[string]string{"KWARDEN_IDLE_TIMEOUT": "1m",
+		"KWARDEN_SHUTDOWN_TIMEOUT": "1m", "KWARDEN_MAX_CONNECTIONS": "10", "KWARDEN_READ_TIMEOUT": "2s"}))
+	if err != nil || c.ReadTimeout != 2*time.Second || c.WriteTimeout != 45*time.Second || c.IdleTimeout != time.Minute ||
+		c.ShutdownTimeout != time.Minute || c.MaxConns != 10 {
+		t.Errorf("env and flags over file: %+v %v", c, err)
+	}
+	if c, err = load(nil, env(nil)); err != nil || c.ReadTimeout != 10*time.Second || c.WriteTimeout != 30*time.Second ||
+		c.IdleTimeout != 30*time.Second || c.ShutdownTimeout != 5*time.Second || c.MaxConns != 0 {
+		t.Errorf("defaults: %+v %v", c, err)
+	}
+	for name, c := range map[string]struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		"no idle timeout":        {[]string{"-idle-timeout", "0"}, nil, "idle_timeout 0s out of range 100ms..1h"},
+		"write timeout of a day": {[]string{"-write-timeout", "1d"}, nil, "write_timeout 1d out of range"},
+		"negative cap":           {nil, map[string]string{"KWARDEN_MAX_CONNECTIONS": "-1"}, "max_connections -1 out of range"},
+		"cap not a number":       {nil, map[string]string{"KWARDEN_MAX_CONNECTIONS": "many"}, "KWARDEN_MAX_CONNECTIONS"},
+	} {
+		_, err := load(c.args, env(c.env))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error with %q", name, err, c.want)
+		}
+	}
+}
