@@ -31,6 +31,11 @@ func (p *PruneStats) add(q PruneStats) {
 // write lock behind one waits about that long, whatever the backlog.
 const pruneBudget = 40_000
 
+// jsonCost is what a JSON record (a system point) costs against the
+// budget, for a container point in a frame costing 1: decoding it takes
+// about as long as five.
+const jsonCost = 5
+
 // Prune runs PruneStep until nothing is left to do. A backlog (a day of
 // history after the machine was off) is worked through in bounded steps,
 // each committed: a crash part way keeps what was done.
@@ -64,7 +69,10 @@ func (s *Store) PruneStep(now time.Time) (st PruneStats, more bool, err error) {
 		if newest.Before(now) {
 			now = newest
 		}
-		p := pruner{tx: tx, budget: pruneBudget, st: &st}
+		// Before anything is deleted: a bbolt cursor's Last in a bucket
+		// whose leaves this transaction emptied never returns (bbolt's
+		// Cursor.Last loops on prev while the leaf is empty).
+		p := pruner{tx: tx, budget: pruneBudget, st: &st, live: liveIndexes(tx)}
 		rawEdge, edge := now.Add(-s.opts.RawRetention), now.Add(-s.opts.Retention)
 		for _, phase := range []func(time.Time) (bool, error){
 			func(time.Time) (bool, error) { return p.foldSystem(rawEdge) },
@@ -112,6 +120,18 @@ type pruner struct {
 	tx     *bolt.Tx
 	budget int
 	st     *PruneStats
+	live   []uint64 // frame indexes of the containers in the newest frame
+}
+
+// liveIndexes are the frame indexes of the containers in the newest
+// frame: those still running.
+func liveIndexes(tx *bolt.Tx) []uint64 {
+	_, last := tx.Bucket(bFrames).Cursor().Last()
+	var live []uint64
+	if last == nil || walkFrame(last, func(uint64) bool { return true }, func(i uint64, _ ContainerPoint) { live = append(live, i) }) != nil {
+		return nil // none, or damaged: foldFrames meets it and counts it
+	}
+	return live
 }
 
 // foldSystem folds raw system points older than edge into minute
@@ -131,7 +151,7 @@ func (p *pruner) foldSystem(edge time.Time) (bool, error) {
 			break
 		}
 		minute = at
-		p.budget--
+		p.budget -= jsonCost
 		keys = append(keys, bytes.Clone(k))
 		var pt SystemPoint
 		if err := json.Unmarshal(v, &pt); err != nil {
@@ -261,16 +281,8 @@ func (p *pruner) trimBuckets(edge time.Time) (bool, error) {
 // every container's bucket each pass would cost a course-long history
 // (a hundred thousand containers a week) on every prune.
 func (p *pruner) trimLive(edge time.Time) (bool, error) {
-	_, last := p.tx.Bucket(bFrames).Cursor().Last()
-	if last == nil {
-		return true, nil
-	}
-	var live []uint64
-	if walkFrame(last, func(uint64) bool { return true }, func(i uint64, _ ContainerPoint) { live = append(live, i) }) != nil {
-		return true, nil // foldFrames meets it and counts it
-	}
 	series1m, index := p.tx.Bucket(bSeries1m), p.tx.Bucket(bIndex)
-	for _, i := range live {
+	for _, i := range p.live {
 		id := index.Get(binary.BigEndian.AppendUint64(nil, i))
 		if id == nil {
 			continue

@@ -194,3 +194,37 @@ func TestPickStep(t *testing.T) {
 		}
 	}
 }
+
+// Every frame due at once (the machine was off, and the ticks since have
+// no containers: Docker not up yet). The step's transaction empties the
+// frames bucket; bbolt's Cursor.Last on a bucket whose leaves were all
+// emptied in the same transaction never returns, so nothing may call it
+// after the deletes.
+func TestPruneWhenEveryFrameIsDue(t *testing.T) {
+	// Not closed at cleanup: a Prune that hangs holds the write lock,
+	// and Close would wait for it.
+	s, err := Open(filepath.Join(t.TempDir(), "h.db"), Options{RawRetention: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	history(t, s, 1800, 50)
+	if err := s.WriteTick(Tick{System: SystemPoint{Time: t0.Add(3 * time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var st PruneStats
+	go func() {
+		var err error
+		st, err = s.Prune(t0.Add(3 * time.Hour))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil || st.Folded != 1800*51 {
+			t.Fatalf("prune: %+v %v", st, err)
+		}
+		s.Close()
+	case <-time.After(60 * time.Second):
+		t.Fatal("prune of a history whose frames are all due does not end")
+	}
+}
