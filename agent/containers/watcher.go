@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -61,11 +62,12 @@ type Watcher struct {
 	status     Status
 	changed    chan struct{} // closed and replaced on every change
 	view       []Container   // sorted copy for Containers; nil after a change
-	// unresolved are running containers whose cgroups could not be read
-	// for a reason other than their process being gone (EMFILE, say):
-	// retried every RetryMax until they are, so that their figures do
-	// not stay at zero for good.
-	unresolved map[string]bool
+	// retry are containers whose last refresh failed: the inspect after
+	// an event, or the cgroups of a running one for a reason other than
+	// its process being gone (EMFILE, say). They are refreshed again
+	// every RetryMax until it works, so that a container does not stay
+	// missing, or at zero figures, for good.
+	retry map[string]bool
 }
 
 // New creates a Watcher. It does not contact the engine: Run does.
@@ -95,7 +97,7 @@ func New(opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
 	return &Watcher{opts: opts, cli: cli, log: log, containers: map[string]*Container{},
-		status: Status{Since: time.Now()}, changed: make(chan struct{}), unresolved: map[string]bool{}}, nil
+		status: Status{Since: time.Now()}, changed: make(chan struct{}), retry: map[string]bool{}}, nil
 }
 
 // Close releases the client.
@@ -147,7 +149,7 @@ func (w *Watcher) session(ctx context.Context) error {
 	for {
 		select {
 		case <-retry.C:
-			w.retryUnresolved()
+			w.retryFailed(ctx)
 		case m := <-msgs:
 			w.handle(ctx, m)
 		case err := <-errs:
@@ -201,6 +203,9 @@ func (w *Watcher) refresh(ctx context.Context, id string) error {
 		return nil
 	}
 	if err != nil {
+		w.mu.Lock()
+		w.retry[id] = true
+		w.mu.Unlock()
 		return fmt.Errorf("inspect container %.12s: %w", id, err)
 	}
 	c := fromInspect(in)
@@ -208,63 +213,52 @@ func (w *Watcher) refresh(ctx context.Context, id string) error {
 	if c.Running && c.PID > 0 {
 		cg, err := w.opts.Resolver.Of(c.PID)
 		if err != nil && !errors.Is(err, ErrNoProcess) {
-			w.log.Warn("container cgroups: retrying", "id", c.ID[:12], "err", err)
 			failed = true
+			w.mu.Lock()
+			again := w.retry[id]
+			w.mu.Unlock()
+			if !again {
+				w.log.Warn("container cgroups: retrying until they can be read", "id", c.ID[:12], "err", err)
+			}
 		}
 		c.Cgroups = cg
 	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if failed {
-		w.unresolved[id] = true
-	} else {
-		delete(w.unresolved, id)
+		w.retry[id] = true
+	} else if w.retry[id] {
+		delete(w.retry, id)
+		w.log.Info("container refreshed after failing", "id", c.ID[:min(12, len(c.ID))])
 	}
 	// Keep the last ids a container had when they cannot be read now: it
 	// stopped, or its process exited between inspect and the lookup.
 	// History attributes the container's figures by them.
-	if old, ok := w.containers[id]; ok && c.Cgroups == (Cgroups{}) {
+	old, ok := w.containers[id]
+	if ok && c.Cgroups == (Cgroups{}) {
 		c.Cgroups = old.Cgroups
+	}
+	if ok && same(*old, c) {
+		return nil // a retry that changed nothing: no news for the daemon
 	}
 	w.containers[id] = &c
 	w.notifyLocked()
-	w.mu.Unlock()
 	return nil
 }
 
-// retryUnresolved resolves again the cgroups of containers whose last
-// resolution failed.
-func (w *Watcher) retryUnresolved() {
+// same says whether two descriptions of a container are equal.
+func same(a, b Container) bool { return reflect.DeepEqual(a, b) }
+
+// retryFailed refreshes again the containers whose last refresh
+// failed.
+func (w *Watcher) retryFailed(ctx context.Context) {
 	w.mu.Lock()
-	type job struct {
-		id  string
-		pid int
-	}
-	var jobs []job
-	for id := range w.unresolved {
-		if c, ok := w.containers[id]; ok && c.Running && c.PID > 0 {
-			jobs = append(jobs, job{id, c.PID})
-		} else {
-			delete(w.unresolved, id)
-		}
-	}
+	ids := slices.Collect(maps.Keys(w.retry))
 	w.mu.Unlock()
-	for _, j := range jobs {
-		cg, err := w.opts.Resolver.Of(j.pid)
-		if err != nil && !errors.Is(err, ErrNoProcess) {
-			continue // still failing: next time
+	for _, id := range ids {
+		if err := w.refresh(ctx, id); err != nil {
+			w.log.Debug("refresh again", "id", id[:min(12, len(id))], "err", err)
 		}
-		w.mu.Lock()
-		// The container may have been restarted or removed meanwhile:
-		// only a container still at that pid takes the answer.
-		if c, ok := w.containers[j.id]; ok && c.PID == j.pid && w.unresolved[j.id] {
-			delete(w.unresolved, j.id)
-			if err == nil {
-				c.Cgroups = cg
-				w.log.Info("container cgroups resolved", "id", j.id[:min(12, len(j.id))])
-				w.notifyLocked()
-			}
-		}
-		w.mu.Unlock()
 	}
 }
 
@@ -293,7 +287,7 @@ func (w *Watcher) markRemovedLocked(id string, at time.Time) {
 		return
 	}
 	c.Removed, c.State, c.Running = at, "removed", false
-	delete(w.unresolved, id)
+	delete(w.retry, id)
 	w.removed = append(w.removed, id)
 	for len(w.removed) > w.opts.KeepRemoved {
 		delete(w.containers, w.removed[0])
