@@ -17,14 +17,16 @@ import (
 // config is kwardend's configuration: defaults, then the JSON file, then
 // KWARDEN_* environment variables, then flags, each overriding the last.
 type config struct {
-	Listen       string        `json:"listen"`     // default 127.0.0.1:9070
-	Token        string        `json:"token"`      // required when Listen is not loopback
-	TokenFile    string        `json:"token_file"` // or the file that holds it (token.go)
-	Interval     time.Duration `json:"interval"`   // "1s"; the course used 10s and 20s
-	Sources      string        `json:"sources"`    // both, kmod, ebpf
-	KmodRoot     string        `json:"kmod_root"`
-	DockerHost   string        `json:"docker_host"`
-	DB           string        `json:"db"`
+	Listen     string        `json:"listen"`     // default 127.0.0.1:9070
+	Token      string        `json:"token"`      // required when Listen is not loopback
+	TokenFile  string        `json:"token_file"` // or the file that holds it (token.go)
+	Interval   time.Duration `json:"interval"`   // "1s"; the course used 10s and 20s
+	Sources    string        `json:"sources"`    // both, kmod, ebpf
+	KmodRoot   string        `json:"kmod_root"`
+	DockerHost string        `json:"docker_host"`
+	DB         string        `json:"db"`
+	// ResetDamaged moves a damaged history aside and starts a new one.
+	ResetDamaged bool          `json:"db_reset_damaged"`
 	CPUHigh      float64       `json:"cpu_high_percent"` // class thresholds
 	RAMHigh      float64       `json:"ram_high_percent"`
 	RawRetention time.Duration `json:"raw_retention"` // full-resolution history, "1d"
@@ -108,6 +110,7 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	kmodRoot := fs.String("kmod-root", "", "the module's files (default /proc/kwarden)")
 	dockerHost := fs.String("docker-host", "", "Docker engine address (default DOCKER_HOST or the system socket)")
 	db := fs.String("db", c.DB, "history database file")
+	resetDamaged := fs.Bool("db-reset-damaged", false, "if the history database is damaged, move it aside (to <db>.damaged-<time>) and start a new one")
 	cpuHigh := fs.Float64("cpu-high", c.CPUHigh, "CPU % above which a container is classed high")
 	ramHigh := fs.Float64("ram-high", c.RAMHigh, "RAM % above which a container is classed high")
 	rawRetention := duration.Flag(fs, "raw-retention", c.RawRetention, "how long full-resolution history is kept, a `duration` (1d, 36h)")
@@ -133,9 +136,13 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 		}
 	}
 	env := map[string]func(string) error{
-		"KWARDEN_LISTEN":           func(v string) error { c.Listen = v; return nil },
-		"KWARDEN_SOURCES":          func(v string) error { c.Sources = v; return nil },
-		"KWARDEN_DB":               func(v string) error { c.DB = v; return nil },
+		"KWARDEN_LISTEN":  func(v string) error { c.Listen = v; return nil },
+		"KWARDEN_SOURCES": func(v string) error { c.Sources = v; return nil },
+		"KWARDEN_DB":      func(v string) error { c.DB = v; return nil },
+		"KWARDEN_DB_RESET_DAMAGED": func(v string) (err error) {
+			c.ResetDamaged, err = strconv.ParseBool(v)
+			return err
+		},
 		"KWARDEN_DOCKER_HOST":      func(v string) error { c.DockerHost = v; return nil },
 		"KWARDEN_INTERVAL":         durationEnv(&c.Interval),
 		"KWARDEN_RAW_RETENTION":    durationEnv(&c.RawRetention),
@@ -190,6 +197,8 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			c.DockerHost = *dockerHost
 		case "db":
 			c.DB = *db
+		case "db-reset-damaged":
+			c.ResetDamaged = *resetDamaged
 		case "cpu-high":
 			c.CPUHigh = *cpuHigh
 		case "ram-high":

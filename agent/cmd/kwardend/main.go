@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/kwarden/kwarden/agent/api"
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
+	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/duration"
 )
 
@@ -34,6 +36,10 @@ func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	if err := run(ctx, os.Args[1:], os.LookupEnv, log, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "kwardend:", err)
+		if errors.Is(err, store.ErrDamaged) && !strings.Contains(err.Error(), "-db-reset-damaged") {
+			// Damage met while running; Open's own message has the hint.
+			fmt.Fprintln(os.Stderr, "kwardend: move the history aside, or start with -db-reset-damaged to do so and begin a new one")
+		}
 		os.Exit(1)
 	}
 }
@@ -63,7 +69,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		Interval: cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
 		DockerHost: cfg.DockerHost, DBPath: cfg.DB,
 		Thresholds:   sample.Thresholds{CPUPercent: cfg.CPUHigh, RAMPercent: cfg.RAMHigh},
-		RawRetention: cfg.RawRetention, Retention: cfg.Retention,
+		RawRetention: cfg.RawRetention, Retention: cfg.Retention, ResetDamaged: cfg.ResetDamaged,
 	}, log)
 	if err != nil {
 		return err
