@@ -36,7 +36,8 @@ type RangeQuery struct {
 	From, To time.Time
 	// Step averages the points of each step; 0 returns every stored
 	// point, unless the range holds more than MaxPoints: then the answer
-	// is folded into the smallest step (1s, 2s, 5s, … 1d) that fits.
+	// is folded into the smallest step (1s, 2s, 5s, … 1d) that fits the
+	// span from the first point to To.
 	Step time.Duration
 	// MaxPoints bounds the answer; 0 means DefaultMaxPoints.
 	MaxPoints int
@@ -112,7 +113,7 @@ func (s *Store) SystemRange(q RangeQuery) ([]SystemPoint, time.Duration, error) 
 			}
 			f.add(p)
 			if f.step == 0 && len(f.out) > q.max() {
-				f = refoldSystem(f, pickStep(q.From, q.To, q.max()))
+				f = refoldSystem(f, pickStep(later(q.From, f.out[0].Time), q.To, q.max()))
 			}
 			return nil
 		})
@@ -123,6 +124,16 @@ func (s *Store) SystemRange(q RangeQuery) ([]SystemPoint, time.Duration, error) 
 	s.reportBad("system point", bad)
 	f.flush()
 	return f.out, f.step, nil
+}
+
+// later is the later of two times. The step a query picks counts from
+// its first point, not from a from long before the history began: a
+// month's range over four hours of history is folded by 2 s, not 5 min.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func refoldSystem(f *systemFolder, step time.Duration) *systemFolder {
@@ -153,7 +164,7 @@ func (s *Store) ContainerSeries(id string, q RangeQuery) ([]ContainerPoint, time
 	add := func(p ContainerPoint) {
 		f.add(p)
 		if f.step == 0 && len(f.out) > q.max() {
-			f = refoldContainer(f, pickStep(q.From, q.To, q.max()))
+			f = refoldContainer(f, pickStep(later(q.From, f.out[0].Time), q.To, q.max()))
 		}
 	}
 	err := s.view(func(tx *bolt.Tx) error {

@@ -183,20 +183,3 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 	}
 	return b.Put(k, data)
 }
-
-// ContainerInfo returns every container the history knows, removed ones
-// included.
-func (s *Store) ContainerInfo() ([]containers.Container, error) {
-	var out []containers.Container
-	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bInfo).ForEach(func(k, v []byte) error {
-			var c containers.Container
-			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("container %s: %w", k, err)
-			}
-			out = append(out, c)
-			return nil
-		})
-	})
-	return out, err
-}

@@ -269,3 +269,46 @@ func TestFullDisk(t *testing.T) {
 		t.Errorf("%d points readable, %d written: %v", len(pts), written, err)
 	}
 }
+
+// Removed containers page newest first; Find resolves an id, a prefix
+// and a name; NotRemoved lists what is not known removed.
+func TestContainerLookups(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "h.db"), Options{})
+	var info []containers.Container
+	for i := range 5 {
+		c := containers.Container{ID: fmt.Sprintf("%02d%062d", i, 0), Name: fmt.Sprintf("c%d", i), Running: i%2 == 0}
+		if i%2 == 1 {
+			c.Removed, c.State = t0.Add(time.Duration(i)*time.Minute), "removed"
+		}
+		info = append(info, c)
+	}
+	if err := s.WriteTick(Tick{System: SystemPoint{Time: t0}, Info: info}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Removed(1, "")
+	if err != nil || len(p.Containers) != 1 || p.Containers[0].Name != "c3" || p.Next == "" {
+		t.Fatalf("first page: %+v %v", p, err)
+	}
+	p, _ = s.Removed(5, p.Next)
+	if len(p.Containers) != 1 || p.Containers[0].Name != "c1" || p.Next != "" {
+		t.Errorf("second page: %+v", p)
+	}
+	if _, err := s.Removed(1, "xyz"); !errors.Is(err, ErrBadCursor) {
+		t.Errorf("bad cursor: %v", err)
+	}
+	for ref, want := range map[string]string{info[2].ID: info[2].ID, "02": info[2].ID, "c4": info[4].ID} {
+		if id, err := s.Find(ref); err != nil || id != want {
+			t.Errorf("Find(%q) = %q, %v", ref, id, err)
+		}
+	}
+	if _, err := s.Find("0"); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("ambiguous prefix: %v", err)
+	}
+	if _, err := s.Find("nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown: %v", err)
+	}
+	live, err := s.NotRemoved()
+	if err != nil || len(live) != 3 {
+		t.Errorf("not removed: %d %v", len(live), err)
+	}
+}
