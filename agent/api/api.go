@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/store"
 )
@@ -40,17 +38,31 @@ type Options struct {
 	// ordinary answers, does not cut a stream that lives on; 0 means
 	// 30 s.
 	EventWriteTimeout time.Duration
-	now               func() time.Time
+	// MaxQueries bounds the history queries (system, series, events,
+	// removed containers) answered at once; 0 means 4. Each is bounded
+	// (store.DefaultMaxPoints), so this bounds their memory and CPU
+	// together: twenty at once must not take the daemon's ticks.
+	MaxQueries int
+	// QueueTimeout is how long a query waits for its turn before a 503;
+	// 0 means 10 s.
+	QueueTimeout time.Duration
+	now          func() time.Time
 }
 
 type server struct {
-	b    Backend
-	opts Options
-	log  *slog.Logger
+	b       Backend
+	opts    Options
+	log     *slog.Logger
+	queries chan struct{} // one token per query in flight
 }
 
 // New returns the handler for every route.
 func New(b Backend, opts Options) http.Handler {
+	_, h := newServer(b, opts)
+	return h
+}
+
+func newServer(b Backend, opts Options) (*server, http.Handler) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -63,21 +75,48 @@ func New(b Backend, opts Options) http.Handler {
 	if opts.EventWriteTimeout <= 0 {
 		opts.EventWriteTimeout = 30 * time.Second
 	}
-	s := &server{b: b, opts: opts, log: opts.Logger}
+	if opts.MaxQueries <= 0 {
+		opts.MaxQueries = 4
+	}
+	if opts.QueueTimeout <= 0 {
+		opts.QueueTimeout = 10 * time.Second
+	}
+	s := &server{b: b, opts: opts, log: opts.Logger, queries: make(chan struct{}, opts.MaxQueries)}
 	mux := http.NewServeMux()
 	route(mux, "/api/v1/health", s.health)
-	route(mux, "/api/v1/system", s.auth(s.system))
-	route(mux, "/api/v1/containers", s.auth(s.containers))
-	route(mux, "/api/v1/containers/{id}/series", s.auth(s.containerSeries))
+	route(mux, "/api/v1/system", s.auth(s.query(s.system)))
+	route(mux, "/api/v1/containers", s.auth(s.query(s.containers)))
+	route(mux, "/api/v1/containers/{id}/series", s.auth(s.query(s.containerSeries)))
 	route(mux, "/api/v1/processes", s.auth(s.processes))
-	route(mux, "/api/v1/events", s.auth(s.events))
+	route(mux, "/api/v1/events", s.auth(s.query(s.events)))
 	route(mux, "/api/v1/crosscheck", s.auth(s.crosscheck))
 	route(mux, "/api/v1/stream", s.auth(s.stream))
 	route(mux, "/metrics", s.auth(s.metrics))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
-	return mux
+	return s, mux
+}
+
+// query runs h when one of MaxQueries turns is free, waiting up to
+// QueueTimeout (or the client's patience) for it; then 503 with
+// Retry-After.
+func (s *server) query(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		wait := time.NewTimer(s.opts.QueueTimeout)
+		defer wait.Stop()
+		select {
+		case s.queries <- struct{}{}:
+		case <-wait.C:
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d history queries in flight: try again", s.opts.MaxQueries))
+			return
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-s.queries }()
+		h(w, r)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -149,10 +188,19 @@ func (s *server) system(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"from": from, "to": to, "step": used.String(), "points": nonNil(pts)})
 }
 
-// containers lists the current containers with their latest figures; with
-// all=true also those only the history still knows (removed ones).
+// containers lists the current containers with their latest figures;
+// with all=true also the removed ones the history still holds, most
+// recently removed first, at most limit of them (a page: before=next
+// continues), so that a week of the course's generator (some 100,000
+// containers) is not one answer.
 func (s *server) containers(w http.ResponseWriter, r *http.Request) {
-	all, err := boolParam(r.URL.Query(), "all")
+	q := r.URL.Query()
+	all, err := boolParam(q, "all")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	limit, err := intParam(q, "limit", 1000, 1, 10_000)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -160,26 +208,35 @@ func (s *server) containers(w http.ResponseWriter, r *http.Request) {
 	st := s.b.State()
 	out := make([]any, 0, len(st.Containers))
 	seen := map[string]bool{}
+	before := q.Get("before")
 	for _, c := range st.Containers {
 		seen[c.ID] = true
-		if all || c.Removed.IsZero() {
+		// A later page holds removed containers only.
+		if before == "" && (all || c.Removed.IsZero()) {
 			out = append(out, c)
 		}
 	}
+	answer := map[string]any{"time": st.Time}
 	if all {
-		info, err := s.b.Store().ContainerInfo()
+		page, err := s.b.Store().Removed(limit, before)
+		if errors.Is(err, store.ErrBadCursor) {
+			err = bad("%v", err)
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		slices.SortFunc(info, func(a, b containers.Container) int { return a.Created.Compare(b.Created) })
-		for _, c := range info {
+		for _, c := range page.Containers {
 			if !seen[c.ID] {
 				out = append(out, c)
 			}
 		}
+		if page.Next != "" {
+			answer["next"] = page.Next
+		}
 	}
-	writeJSON(w, map[string]any{"time": st.Time, "containers": out})
+	answer["containers"] = out
+	writeJSON(w, answer)
 }
 
 func (s *server) containerSeries(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +250,7 @@ func (s *server) containerSeries(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Accept a unique prefix, as docker does.
+	// Accept a unique prefix or a name, as docker does.
 	full, err := s.resolveID(id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -207,27 +264,33 @@ func (s *server) containerSeries(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"id": full, "from": from, "to": to, "step": used.String(), "points": nonNil(pts)})
 }
 
-func (s *server) resolveID(prefix string) (string, error) {
-	info, err := s.b.Store().ContainerInfo()
-	if err != nil {
-		return "", err
-	}
+// resolveID finds a container by id, unique id prefix or name: among
+// the current ones first (the daemon's state), then in the history.
+func (s *server) resolveID(ref string) (string, error) {
 	var match []string
-	for _, c := range info {
-		if c.ID == prefix || c.Name == prefix {
+	for _, c := range s.b.State().Containers {
+		if c.ID == ref || c.Name == ref {
 			return c.ID, nil
 		}
-		if strings.HasPrefix(c.ID, prefix) {
+		if strings.HasPrefix(c.ID, ref) {
 			match = append(match, c.ID)
 		}
 	}
-	switch len(match) {
-	case 1:
+	if len(match) == 1 {
+		// Unique among the current ones; the history may know more.
+		if id, err := s.b.Store().Find(ref); errors.Is(err, store.ErrAmbiguous) || (err == nil && id != match[0]) {
+			return "", bad("container id %q is ambiguous", ref)
+		}
 		return match[0], nil
-	case 0:
-		return "", fmt.Errorf("container %q: %w", prefix, store.ErrNotFound)
 	}
-	return "", bad("container id %q is ambiguous (%d matches)", prefix, len(match))
+	if len(match) > 1 {
+		return "", bad("container id %q is ambiguous (%d matches)", ref, len(match))
+	}
+	id, err := s.b.Store().Find(ref)
+	if errors.Is(err, store.ErrAmbiguous) {
+		return "", bad("container id %q is ambiguous", ref)
+	}
+	return id, err
 }
 
 func (s *server) processes(w http.ResponseWriter, r *http.Request) {
