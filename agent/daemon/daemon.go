@@ -74,6 +74,9 @@ type Daemon struct {
 	// them only on change keeps 200 descriptions out of every tick's
 	// transaction.
 	infoSeen <-chan struct{}
+	// reconciled says that the history's containers were compared with
+	// Docker's first full view (reconcile).
+	reconciled bool
 
 	mu     sync.Mutex
 	state  State
@@ -396,6 +399,7 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	if infoChanged {
 		tick.Info = cs
 	}
+	tick.Info = append(tick.Info, d.reconcile(now, st.Docker, cs)...)
 	for _, f := range figs {
 		if f.Running {
 			tick.Containers[f.ID] = store.ContainerPoint{CPUPercent: f.CPUPercent, CPUNs: f.CPUNs, RSSBytes: f.RSSBytes,
@@ -433,6 +437,38 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	d.state = st
 	d.mu.Unlock()
 	return nil
+}
+
+// reconcile, once Docker's first full view is in, marks removed the
+// containers the history holds as not removed that Docker no longer has:
+// they went while the daemon was down, so no event told it. Without
+// this their descriptions, series and index entries would outlive any
+// retention.
+func (d *Daemon) reconcile(now time.Time, st containers.Status, cs []containers.Container) []containers.Container {
+	if d.reconciled || st.Syncs == 0 {
+		return nil
+	}
+	d.reconciled = true
+	known, err := d.store.NotRemoved()
+	if err != nil {
+		d.log.Warn("compare the history's containers with Docker's", "err", err)
+		return nil
+	}
+	present := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		present[c.ID] = true
+	}
+	var gone []containers.Container
+	for _, c := range known {
+		if !present[c.ID] {
+			c.Removed, c.State, c.Running = now, "removed", false
+			gone = append(gone, c)
+		}
+	}
+	if len(gone) > 0 {
+		d.log.Info("containers removed while the daemon was down", "count", len(gone))
+	}
+	return gone
 }
 
 // crossCheck compares the module's read (a) with eBPF's (b).

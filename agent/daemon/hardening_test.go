@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/snapshot"
@@ -191,4 +193,34 @@ func TestDaemonStopsOnDamagedHistory(t *testing.T) {
 		t.Fatalf("Run: %v, want ErrDamaged", err)
 	}
 	t.Log(err)
+}
+
+// A container removed while the daemon was down (no event told it) is
+// marked removed once Docker's first view is in, so that retention
+// takes it in time.
+func TestContainersRemovedWhileDown(t *testing.T) {
+	eng := engine(t)
+	db := filepath.Join(t.TempDir(), "history.db")
+	s, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghost := containers.Container{ID: strings.Repeat("9", 64), Name: "kwd-ghost", State: "running", Running: true,
+		Created: time.Now().Add(-time.Hour)}
+	if err := s.WriteTick(store.Tick{System: store.SystemPoint{Time: time.Now().Add(-time.Minute)}, Info: []containers.Container{ghost}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	d := start(t, Config{Interval: 100 * time.Millisecond, Sources: source.EBPFOnly, DockerHost: eng.Host, DBPath: db})
+	waitState(t, d, "a few ticks", func(s State) bool { return s.Tick >= 3 })
+	page, err := d.Store().Removed(10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range page.Containers {
+		if c.ID == ghost.ID && c.State == "removed" && !c.Removed.IsZero() {
+			return
+		}
+	}
+	t.Fatalf("the ghost is not marked removed: %+v", page.Containers)
 }
