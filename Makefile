@@ -20,7 +20,10 @@ FUZZ_TARGETS = \
 	./internal/crosscheck:FuzzCompare \
 	./agent/api:FuzzQueryParams \
 	./agent/containers:FuzzParseProcCgroup \
-	./agent/store:FuzzWalkFrame
+	./agent/store:FuzzWalkFrame \
+	./agent/store:FuzzOpen \
+	./agent/cmd/kwardenctl:FuzzEscape \
+	./internal/duration:FuzzParse
 
 .PHONY: images all deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
 
@@ -104,6 +107,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs ./internal/crosscheck ./bpf
 	$(GO) run ./internal/kmodtest/cmd/kmodbench
 	$(GO) run ./agent/cmd/agentbench
+	$(GO) run ./internal/historytest/cmd/prunebench
 
 clean:
 	rm -rf bin out

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/historytest"
@@ -223,22 +225,72 @@ func getJSONQuiet(url string, v any) int {
 	return resp.StatusCode
 }
 
-// A damaged history stops kwardend with a message that names the file
-// and the way out; -db-reset-damaged moves it aside and starts afresh.
+// A damaged history stops kwardend, the real binary, with exit status 1
+// and a message that names the file and the way out: never a panic or a
+// signal (bbolt's assertion panics, SIGBUS and a nil dereference before).
+// With -db-reset-damaged it is moved aside, kept, and a new one begins.
 func TestDamagedHistory(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "history.db")
-	if err := os.WriteFile(db, []byte(strings.Repeat("not a database\n", 600)), 0o600); err != nil {
+	sound := filepath.Join(dir, "sound.db")
+	s, err := store.Open(sound, store.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	args := append(quietArgs(dir), "-db", db)
-	err := run(ctx, args, env(nil), slog.New(slog.DiscardHandler), nil)
-	if !errors.Is(err, store.ErrDamaged) || !strings.Contains(err.Error(), db) || !strings.Contains(err.Error(), "-db-reset-damaged") {
-		t.Fatalf("damaged history: %v", err)
+	if err := historytest.Write(s, historytest.Spec{From: time.Now().Add(-time.Hour), Ticks: 600, Containers: 20}); err != nil {
+		t.Fatal(err)
 	}
-	r := startRun(t, nil, "-db", db, "-db-reset-damaged")
+	s.Close()
+	orig, _ := os.ReadFile(sound)
+	// The pages in use: a new file has 16 MiB of zeros for growth.
+	used := (len(bytes.TrimRight(orig, "\x00")) + 4095) / 4096 * 4096
+	variants := map[string][]byte{
+		"truncated to half":   orig[:used/2/4096*4096],
+		"truncated, odd size": orig[:used-1001],
+		"not a database":      []byte(strings.Repeat("not a database\n", 600)),
+		"pages overwritten": func() []byte {
+			b := bytes.Clone(orig[:used])
+			for i := 2 * 4096; i < len(b); i++ {
+				b[i] = byte(i*7919 + i>>8)
+			}
+			return b
+		}(),
+	}
+	bare := filepath.Join(dir, "bare.db")
+	db, err := bolt.Open(bare, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		m, _ := tx.CreateBucket([]byte("meta"))
+		return m.Put([]byte("schema"), []byte{0, 0, 0, 0, 0, 0, 0, byte(store.SchemaVersion)})
+	})
+	db.Close()
+	variants["schema without buckets"], _ = os.ReadFile(bare)
+
+	bin := buildKwardend(t)
+	for name, content := range variants {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".db")
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		out, err := exec.CommandContext(ctx, bin, append(quietArgs(dir), "-db", path)...).CombinedOutput()
+		cancel()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("%s: %v, want exit status 1\n%s", name, err, out)
+			continue
+		}
+		msg := string(out)
+		if !strings.Contains(msg, path) || !strings.Contains(msg, "-db-reset-damaged") || strings.Contains(msg, "panic") ||
+			strings.Contains(msg, "goroutine ") {
+			t.Errorf("%s: unclear message:\n%s", name, msg)
+		}
+		t.Logf("%s: %s", name, firstLine(msg, "damaged"))
+	}
+
+	db1 := filepath.Join(dir, "not-a-database.db")
+	r := startRun(t, nil, "-db", db1, "-db-reset-damaged")
 	var h struct {
 		Tick uint64 `json:"tick"`
 	}
@@ -249,11 +301,21 @@ func TestDamagedHistory(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	matches, _ := filepath.Glob(db + ".damaged-*")
+	matches, _ := filepath.Glob(db1 + ".damaged-*")
 	if len(matches) != 1 {
 		t.Fatalf("damaged file kept as %v", matches)
 	}
 	if b, _ := os.ReadFile(matches[0]); !strings.HasPrefix(string(b), "not a database") {
 		t.Errorf("the damaged file was not kept as it was")
 	}
+}
+
+// firstLine is the first line of s holding word.
+func firstLine(s, word string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, word) {
+			return l
+		}
+	}
+	return ""
 }
