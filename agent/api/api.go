@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/internal/duration"
 )
 
 // Backend is what the API serves: the daemon's latest state and history.
@@ -39,9 +41,12 @@ type Options struct {
 	// 30 s.
 	EventWriteTimeout time.Duration
 	// MaxQueries bounds the history queries (system, series, events,
-	// removed containers) answered at once; 0 means 4. Each is bounded
-	// (store.DefaultMaxPoints), so this bounds their memory and CPU
-	// together: twenty at once must not take the daemon's ticks.
+	// removed containers) answered at once; 0 means one less than
+	// GOMAXPROCS, at least one. Each is bounded (store.DefaultMaxPoints),
+	// so this bounds their memory and CPU together, and leaves a CPU to
+	// the ticks: on two cores, four at once under twenty clients lost 6
+	// ticks in 200 (p99 gap 199 ms at 100 ms), one lost none (p99 105
+	// ms; cmd/querybench, docs/benchmarks.md).
 	MaxQueries int
 	// QueueTimeout is how long a query waits for its turn before a 503;
 	// 0 means 10 s.
@@ -76,7 +81,7 @@ func newServer(b Backend, opts Options) (*server, http.Handler) {
 		opts.EventWriteTimeout = 30 * time.Second
 	}
 	if opts.MaxQueries <= 0 {
-		opts.MaxQueries = 4
+		opts.MaxQueries = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	if opts.QueueTimeout <= 0 {
 		opts.QueueTimeout = 10 * time.Second
@@ -185,7 +190,7 @@ func (s *server) system(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]any{"from": from, "to": to, "step": used.String(), "points": nonNil(pts)})
+	writeJSON(w, map[string]any{"from": from, "to": to, "step": duration.String(used), "points": nonNil(pts)})
 }
 
 // containers lists the current containers with their latest figures;
@@ -261,7 +266,7 @@ func (s *server) containerSeries(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]any{"id": full, "from": from, "to": to, "step": used.String(), "points": nonNil(pts)})
+	writeJSON(w, map[string]any{"id": full, "from": from, "to": to, "step": duration.String(used), "points": nonNil(pts)})
 }
 
 // resolveID finds a container by id, unique id prefix or name: among
