@@ -57,7 +57,15 @@ func run(ctx context.Context) error {
 	withStats := flag.Bool("docker-stats", true, "also time the Docker stats API (minutes at 200 containers)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the daemon loop's run here")
 	host := flag.String("host", "", "only measure the daemon's CPU, against this engine's running containers (a developer's loop)")
+	soak := flag.Duration("exit-soak", 0, "only run the kwardend binaries of -kwardend side by side under fork/exit churn this long, printing their memory")
+	bins := flag.String("kwardend", "", "comma-separated kwardend binaries for -exit-soak")
 	flag.Parse()
+	if *soak > 0 {
+		if *bins == "" {
+			return errors.New("-exit-soak needs -kwardend BINARY[,BINARY]")
+		}
+		return exitSoak(ctx, strings.Split(*bins, ","), *soak)
+	}
 	if *host != "" {
 		return daemonCPU(ctx, *host, *cpuFor, *cpuProfile)
 	}
