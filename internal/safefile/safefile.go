@@ -82,7 +82,7 @@ func checkOpened(f *os.File, path string, o Options) error {
 		return fmt.Errorf("%s %s: no owner information", o.what(), path)
 	}
 	if want := o.uid(); st.Uid != want {
-		return fmt.Errorf("%s %s is owned by uid %d, not by this daemon's uid %d: %w (another user could read or truncate it; remove it or choose another path)",
+		return fmt.Errorf("%s %s is owned by uid %d, not by uid %d that runs this program: %w (another user could read or truncate it; remove it or choose another path)",
 			o.what(), path, st.Uid, want, ErrUntrusted)
 	}
 	perm := fi.Mode().Perm()
