@@ -108,6 +108,7 @@ bench:
 	$(GO) run ./internal/kmodtest/cmd/kmodbench
 	$(GO) run ./agent/cmd/agentbench
 	$(GO) run ./internal/historytest/cmd/prunebench
+	$(GO) run ./internal/historytest/cmd/querybench
 
 clean:
 	rm -rf bin out
