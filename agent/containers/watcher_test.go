@@ -28,8 +28,14 @@ func daemon(t *testing.T) *dockertest.Daemon {
 
 func startWatcher(t *testing.T, d *dockertest.Daemon) *Watcher {
 	t.Helper()
-	w, err := New(Options{Host: d.Host, RetryMax: time.Second,
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	return startWatcherWith(t, d, Options{RetryMax: time.Second})
+}
+
+// startWatcherWith runs a watcher with opts on d until the test ends.
+func startWatcherWith(t *testing.T, d *dockertest.Daemon, opts Options) *Watcher {
+	t.Helper()
+	opts.Host, opts.Logger = d.Host, slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	w, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,16 +190,8 @@ func TestWatcherRetriesUnresolvedCgroups(t *testing.T) {
 	if err := os.WriteFile(proc, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Options{Host: d.Host, RetryMax: 200 * time.Millisecond, Resolver: Resolver{ProcRoot: proc},
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() { cancel(); <-done; w.Close() }()
-	waitFor(t, "the watcher to connect", w, func() bool { return w.Status().Connected })
+	w := startWatcherWith(t, d, Options{RetryMax: 200 * time.Millisecond, Resolver: Resolver{ProcRoot: proc}})
+	ctx := context.Background()
 	if _, err := d.Docker(ctx, "run", "-d", "--network", "none", "--name", "kw-unresolved", "kwarden/load:low"); err != nil {
 		t.Fatal(err)
 	}

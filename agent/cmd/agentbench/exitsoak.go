@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kwarden/kwarden/internal/procfs"
 )
 
 // exitSoak runs each kwardend binary given in eBPF-only mode (no module,
@@ -57,7 +59,7 @@ func exitSoak(ctx context.Context, bins []string, d time.Duration) error {
 	for {
 		fmt.Printf("%8.1f %9d", time.Since(start).Minutes(), forks()-exits0)
 		for _, pid := range pids {
-			fmt.Printf("  %24.1f", float64(statusKB(pid, "RssAnon:"))/1024)
+			fmt.Printf("  %24.1f", anonMiB(pid))
 		}
 		fmt.Println()
 		if time.Since(start) >= d {
@@ -83,14 +85,9 @@ func forks() int {
 	return 0
 }
 
-// statusKB is a kB field of /proc/<pid>/status.
-func statusKB(pid int, field string) int {
+// anonMiB is a process's anonymous resident memory.
+func anonMiB(pid int) float64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	return 0
+	st, _ := procfs.ParseStatus(b)
+	return float64(st.RssAnon) / (1 << 20)
 }

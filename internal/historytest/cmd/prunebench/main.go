@@ -18,13 +18,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/historytest"
+	"github.com/kwarden/kwarden/internal/procfs"
 )
 
 type result struct {
@@ -105,16 +104,12 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-// anonMiB is the process's anonymous resident memory.
+// anonMiB is the process's anonymous resident memory (the heap and
+// stacks, not the mapped file).
 func anonMiB() int {
 	b, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return kb >> 10
-		}
-	}
-	return 0
+	st, _ := procfs.ParseStatus(b)
+	return int(st.RssAnon >> 20)
 }
 
 // prune runs the daemon's pruning, step by step, and prints the result.

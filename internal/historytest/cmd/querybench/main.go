@@ -34,6 +34,7 @@ import (
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/historytest"
+	"github.com/kwarden/kwarden/internal/procfs"
 )
 
 func main() {
@@ -216,13 +217,10 @@ func measure(d *daemon.Daemon, length time.Duration, load func(<-chan struct{}))
 	return f
 }
 
+// anonMiB is the process's anonymous resident memory (the heap and
+// stacks, not the mapped file).
 func anonMiB() int {
 	b, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return kb >> 10
-		}
-	}
-	return 0
+	st, _ := procfs.ParseStatus(b)
+	return int(st.RssAnon >> 20)
 }
