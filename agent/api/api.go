@@ -13,14 +13,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kwarden/kwarden/agent/daemon"
+	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/duration"
 )
 
 // Backend is what the API serves: the daemon's latest state and history.
 type Backend interface {
-	State() daemon.State
+	State() apiv1.State
 	Store() *store.Store
 }
 
@@ -51,7 +51,9 @@ type Options struct {
 	// QueueTimeout is how long a query waits for its turn before a 503;
 	// 0 means 10 s.
 	QueueTimeout time.Duration
-	now          func() time.Time
+	// Version is the daemon's build, for health.
+	Version string
+	now     func() time.Time
 }
 
 type server struct {
@@ -88,19 +90,44 @@ func newServer(b Backend, opts Options) (*server, http.Handler) {
 	}
 	s := &server{b: b, opts: opts, log: opts.Logger, queries: make(chan struct{}, opts.MaxQueries)}
 	mux := http.NewServeMux()
-	route(mux, "/api/v1/health", s.health)
-	route(mux, "/api/v1/system", s.auth(s.query(s.system)))
-	route(mux, "/api/v1/containers", s.auth(s.query(s.containers)))
-	route(mux, "/api/v1/containers/{id}/series", s.auth(s.query(s.containerSeries)))
-	route(mux, "/api/v1/processes", s.auth(s.processes))
-	route(mux, "/api/v1/events", s.auth(s.query(s.events)))
-	route(mux, "/api/v1/crosscheck", s.auth(s.crosscheck))
-	route(mux, "/api/v1/stream", s.auth(s.stream))
-	route(mux, "/metrics", s.auth(s.metrics))
+	// The routes are apiv1.Routes, the table docs/api.md and the client
+	// are made from: a handler missing from it, or one too many, is a
+	// bug the first request would not show, so New refuses it.
+	handlers := s.handlers()
+	for _, rt := range apiv1.Routes {
+		h, ok := handlers[rt.Path]
+		if !ok {
+			panic("api: no handler for " + rt.Path)
+		}
+		delete(handlers, rt.Path)
+		if !rt.Open {
+			h = s.auth(h)
+		}
+		route(mux, rt.Path, h)
+	}
+	if len(handlers) > 0 {
+		panic(fmt.Sprintf("api: handlers for routes apiv1.Routes lacks: %v", handlers))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
 	return s, mux
+}
+
+// handlers are the routes' handlers, by apiv1.Routes' paths; the
+// history queries take turns (query).
+func (s *server) handlers() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"/api/v1/health":                 s.health,
+		"/api/v1/system":                 s.query(s.system),
+		"/api/v1/containers":             s.query(s.containers),
+		"/api/v1/containers/{id}/series": s.query(s.containerSeries),
+		"/api/v1/processes":              s.processes,
+		"/api/v1/events":                 s.query(s.events),
+		"/api/v1/crosscheck":             s.crosscheck,
+		"/api/v1/stream":                 s.stream,
+		"/metrics":                       s.metrics,
+	}
 }
 
 // query runs h when one of MaxQueries turns is free, waiting up to
@@ -133,7 +160,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 func writeError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	_ = json.NewEncoder(w).Encode(apiv1.ErrorAnswer{Error: msg})
 }
 
 // fail answers a handler's error: 400 for a bad request, 404 for an
@@ -151,28 +178,19 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// Health says whether the daemon ticks and what it runs on.
-type Health struct {
-	Status  string            `json:"status"` // ok, degraded, starting
-	Tick    uint64            `json:"tick"`
-	Time    time.Time         `json:"time"`
-	Sources map[string]string `json:"sources"`
-	Docker  bool              `json:"docker_connected"`
-	Error   string            `json:"tick_error,omitempty"`
-}
-
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	st := s.b.State()
-	h := Health{Status: "ok", Tick: st.Tick, Time: st.Time, Sources: st.Sources, Docker: st.Docker.Connected, Error: st.TickError}
+	h := apiv1.Health{Status: apiv1.HealthOK, Tick: st.Tick, Time: st.Time, Sources: nonNil(st.Sources),
+		Docker: st.Docker.Connected, Error: st.TickError, Version: s.opts.Version}
 	switch {
 	case st.Tick == 0:
-		h.Status = "starting"
+		h.Status = apiv1.HealthStarting
 	case !st.Docker.Connected || st.TickError != "":
-		h.Status = "degraded"
+		h.Status = apiv1.HealthDegraded
 	default:
-		for _, v := range st.Sources {
-			if v != "ok" {
-				h.Status = "degraded"
+		for _, src := range st.Sources {
+			if src.State != apiv1.SourceOK {
+				h.Status = apiv1.HealthDegraded
 			}
 		}
 	}
@@ -190,7 +208,7 @@ func (s *server) system(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]any{"from": from, "to": to, "step": duration.String(used), "points": nonNil(pts)})
+	writeJSON(w, apiv1.SystemAnswer{From: from, To: to, Step: duration.String(used), Points: nonNil(pts)})
 }
 
 // containers lists the current containers with their latest figures;
@@ -211,17 +229,16 @@ func (s *server) containers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.b.State()
-	out := make([]any, 0, len(st.Containers))
+	answer := apiv1.ContainersAnswer{Time: st.Time, Containers: make([]apiv1.ContainerFigures, 0, len(st.Containers))}
 	seen := map[string]bool{}
 	before := q.Get("before")
 	for _, c := range st.Containers {
 		seen[c.ID] = true
 		// A later page holds removed containers only.
 		if before == "" && (all || c.Removed.IsZero()) {
-			out = append(out, c)
+			answer.Containers = append(answer.Containers, c)
 		}
 	}
-	answer := map[string]any{"time": st.Time}
 	if all {
 		page, err := s.b.Store().Removed(limit, before)
 		if errors.Is(err, store.ErrBadCursor) {
@@ -233,14 +250,11 @@ func (s *server) containers(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, c := range page.Containers {
 			if !seen[c.ID] {
-				out = append(out, c)
+				answer.Containers = append(answer.Containers, apiv1.ContainerFigures{Container: c})
 			}
 		}
-		if page.Next != "" {
-			answer["next"] = page.Next
-		}
+		answer.Next = page.Next
 	}
-	answer["containers"] = out
 	writeJSON(w, answer)
 }
 
@@ -266,7 +280,7 @@ func (s *server) containerSeries(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]any{"id": full, "from": from, "to": to, "step": duration.String(used), "points": nonNil(pts)})
+	writeJSON(w, apiv1.SeriesAnswer{ID: full, From: from, To: to, Step: duration.String(used), Points: nonNil(pts)})
 }
 
 // resolveID finds a container by id, unique id prefix or name: among
@@ -313,7 +327,7 @@ func (s *server) processes(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]any{"time": when, "processes": nonNil(top)})
+	writeJSON(w, apiv1.ProcessesAnswer{Time: when, Processes: nonNil(top)})
 }
 
 func (s *server) events(w http.ResponseWriter, r *http.Request) {
@@ -341,21 +355,16 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := map[string]any{"events": nonNil(page.Events)}
-	if page.Next != "" {
-		out["next"] = page.Next
-	}
-	writeJSON(w, out)
+	writeJSON(w, apiv1.EventsAnswer{Events: nonNil(page.Events), Next: page.Next})
 }
 
 func (s *server) crosscheck(w http.ResponseWriter, r *http.Request) {
 	st := s.b.State()
 	if st.CrossCheck == nil {
-		writeJSON(w, map[string]any{"time": st.Time, "available": false,
-			"reason": "the cross-check needs both kernel views", "sources": st.Sources})
+		writeJSON(w, apiv1.CrossCheckAnswer{Time: st.Time, Reason: "the cross-check needs both kernel views", Sources: st.Sources})
 		return
 	}
-	writeJSON(w, map[string]any{"time": st.Time, "available": true, "result": st.CrossCheck})
+	writeJSON(w, apiv1.CrossCheckAnswer{Time: st.Time, Available: true, Result: st.CrossCheck})
 }
 
 func nonNil[T any](s []T) []T {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/sample"
@@ -62,7 +63,7 @@ func newBackend(t testing.TB) *backend {
 	}
 	fa := sample.Figures{Container: a, CPUPercent: 99.5, CPUNs: 59e9, RSSBytes: 3 << 20, WorkingSetBytes: 2 << 20, Class: "high"}
 	return &backend{store: s, st: daemon.State{Time: t0.Add(time.Minute), Tick: 60, Containers: []sample.Figures{fa},
-		Sources: map[string]string{"ebpf": "ok"}, Docker: containers.Status{Connected: true},
+		Sources: []apiv1.SourceStatus{{Name: "ebpf", State: apiv1.SourceOK}}, Docker: containers.Status{Connected: true},
 		System: store.SystemPoint{MemTotalBytes: 1 << 30, MemUsedBytes: 1 << 29}}}
 }
 
@@ -369,11 +370,11 @@ func TestStream(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
-	var ticks []StreamTick
+	var ticks []apiv1.StreamTick
 	for sc.Scan() && len(ticks) < 2 {
 		line := sc.Text()
 		if data, ok := strings.CutPrefix(line, "data: "); ok {
-			var st StreamTick
+			var st apiv1.StreamTick
 			if err := json.Unmarshal([]byte(data), &st); err != nil {
 				t.Fatal(err)
 			}

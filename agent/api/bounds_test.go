@@ -43,7 +43,7 @@ func TestAnswersAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := t0.Add(ticks * time.Second)
-	b := &backend{store: s, st: daemon.State{Time: end, Tick: ticks, Sources: map[string]string{}}}
+	b := &backend{store: s, st: daemon.State{Time: end, Tick: ticks}}
 	srv := httptest.NewServer(New(b, Options{now: func() time.Time { return end }}))
 	defer srv.Close()
 

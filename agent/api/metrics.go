@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 )
 
@@ -18,13 +17,8 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	m.family("kwarden_tick", "gauge", "Ticks the daemon has run.")
 	m.sample("kwarden_tick", nil, float64(st.Tick))
 	m.family("kwarden_source_up", "gauge", "1 when a kernel view answers, 0 when missing or failing.")
-	names := make([]string, 0, len(st.Sources))
-	for n := range st.Sources {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		m.sample("kwarden_source_up", [][2]string{{"source", n}}, b2f(st.Sources[n] == "ok"))
+	for _, src := range st.Sources {
+		m.sample("kwarden_source_up", [][2]string{{"source", src.Name}}, b2f(src.State == "ok"))
 	}
 	m.family("kwarden_docker_up", "gauge", "1 when the Docker engine answers.")
 	m.sample("kwarden_docker_up", nil, b2f(st.Docker.Connected))

@@ -6,24 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-)
 
-// StreamTick is what /api/v1/stream sends for every tick.
-type StreamTick struct {
-	Tick          uint64    `json:"tick"`
-	Time          time.Time `json:"time"`
-	MemUsedBytes  uint64    `json:"mem_used_bytes"`
-	MemTotalBytes uint64    `json:"mem_total_bytes"`
-	CPUPercent    float64   `json:"cpu_percent"`
-	Containers    []struct {
-		ID         string  `json:"id"`
-		Name       string  `json:"name"`
-		CPUPercent float64 `json:"cpu_percent"`
-		RSSBytes   uint64  `json:"rss_bytes"`
-		Class      string  `json:"class"`
-	} `json:"containers"`
-	Discrepancies int `json:"discrepancies"`
-}
+	"github.com/kwarden/kwarden/agent/apiv1"
+)
 
 // stream sends one server-sent event per tick until the client goes.
 //
@@ -59,25 +44,20 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 		st := s.b.State()
 		if st.Tick != last && st.Tick != 0 {
 			last = st.Tick
-			ev := StreamTick{Tick: st.Tick, Time: st.Time, MemUsedBytes: st.System.MemUsedBytes,
-				MemTotalBytes: st.System.MemTotalBytes, CPUPercent: st.System.CPUPercent, Discrepancies: st.System.Discrepancies}
+			ev := apiv1.StreamTick{Tick: st.Tick, Time: st.Time, MemUsedBytes: st.System.MemUsedBytes,
+				MemTotalBytes: st.System.MemTotalBytes, CPUPercent: st.System.CPUPercent, Discrepancies: st.System.Discrepancies,
+				Containers: []apiv1.StreamContainer{}}
 			for _, c := range st.Containers {
-				if !c.Running {
-					continue
+				if c.Running {
+					ev.Containers = append(ev.Containers, apiv1.StreamContainer{ID: c.ID, Name: c.Name,
+						CPUPercent: c.CPUPercent, RSSBytes: c.RSSBytes, Class: c.Class})
 				}
-				ev.Containers = append(ev.Containers, struct {
-					ID         string  `json:"id"`
-					Name       string  `json:"name"`
-					CPUPercent float64 `json:"cpu_percent"`
-					RSSBytes   uint64  `json:"rss_bytes"`
-					Class      string  `json:"class"`
-				}{c.ID, c.Name, c.CPUPercent, c.RSSBytes, c.Class})
 			}
 			b, _ := json.Marshal(ev)
 			if !extend() {
 				return
 			}
-			if _, err := fmt.Fprintf(w, "event: tick\nid: %d\ndata: %s\n\n", st.Tick, b); err != nil {
+			if _, err := fmt.Fprintf(w, "event: %s\nid: %d\ndata: %s\n\n", apiv1.StreamEvent, st.Tick, b); err != nil {
 				return
 			}
 			fl.Flush()

@@ -10,17 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/kwarden/kwarden/agent/apiv1"
 )
 
 // Cgroups are the cgroup identities of a process, as the kernel views
 // publish them: the unified (v2) cgroup id and the memory controller's
-// cgroup id. Both are the inode numbers of the cgroup directories.
-type Cgroups struct {
-	V2ID    uint64 `json:"cgroup_id,omitempty"`
-	V2Path  string `json:"cgroup_path,omitempty"`
-	MemID   uint64 `json:"memcg_id,omitempty"`
-	MemPath string `json:"memcg_path,omitempty"`
-}
+// cgroup id, both inode numbers of the cgroup directories.
+type Cgroups = apiv1.Cgroups
 
 // Resolver finds the cgroups of a process. Paths are settings so tests can
 // point it at fixtures.

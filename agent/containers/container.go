@@ -5,33 +5,16 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/kwarden/kwarden/agent/apiv1"
 )
 
 // KindLabel is the label that names a workload's kind (cpu, ram, ...).
-const KindLabel = "kwarden.kind"
+const KindLabel = apiv1.KindLabel
 
-// Container is what the Watcher knows of one container.
-type Container struct {
-	ID       string            `json:"id"`
-	Name     string            `json:"name"`
-	Image    string            `json:"image"`
-	Labels   map[string]string `json:"labels"`
-	Kind     string            `json:"kind,omitempty"`
-	State    string            `json:"state"` // created, running, paused, exited, dead, removed
-	Running  bool              `json:"running"`
-	PID      int               `json:"pid,omitempty"`
-	ExitCode int               `json:"exit_code"`
-	Created  time.Time         `json:"created"`
-	Started  time.Time         `json:"started,omitzero"`
-	Finished time.Time         `json:"finished,omitzero"`
-	// Removed is when the Watcher saw the container destroyed; history
-	// keeps removed containers queryable.
-	Removed time.Time `json:"removed,omitzero"`
-	Cgroups Cgroups   `json:"cgroups"`
-}
-
-// Age is how long the container has existed at now.
-func (c *Container) Age(now time.Time) time.Duration { return now.Sub(c.Created) }
+// Container is what the Watcher knows of one container (the API's wire
+// type: what the watcher sees is what is stored and served).
+type Container = apiv1.Container
 
 // fromInspect converts the Engine API's answer.
 func fromInspect(in container.InspectResponse) Container {

@@ -17,6 +17,8 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
+
+	"github.com/kwarden/kwarden/agent/apiv1"
 )
 
 // Options configure a Watcher. The zero value watches the system's
@@ -40,14 +42,7 @@ type Options struct {
 }
 
 // Status is the Watcher's connection state.
-type Status struct {
-	Connected bool      `json:"connected"`
-	Since     time.Time `json:"since"` // of the current state
-	LastError string    `json:"last_error,omitempty"`
-	Outages   int       `json:"outages"` // disconnections since start
-	Syncs     int       `json:"syncs"`   // full list+inspect passes
-	Events    int       `json:"events"`  // container events handled
-}
+type Status = apiv1.DockerStatus
 
 // Watcher keeps the container view current. Its methods are safe for
 // concurrent use; Run drives it.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
@@ -42,17 +43,8 @@ type Config struct {
 	ResetDamaged bool
 }
 
-// State is the latest tick, for the API.
-type State struct {
-	Time       time.Time          `json:"time"`
-	Tick       uint64             `json:"tick"`
-	System     store.SystemPoint  `json:"system"`
-	Containers []sample.Figures   `json:"containers"`
-	CrossCheck *crosscheck.Result `json:"crosscheck,omitempty"`
-	Sources    map[string]string  `json:"sources"` // name → "ok" or why not
-	Docker     containers.Status  `json:"docker"`
-	TickError  string             `json:"tick_error,omitempty"`
-}
+// State is the latest tick, for the API: the wire type itself.
+type State = apiv1.State
 
 // Daemon runs the loop. Create with New, drive with Run.
 type Daemon struct {
@@ -317,31 +309,33 @@ const maxPending = 1 << 16
 // daemon: every later tick would fail the same way.
 func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error {
 	now := time.Now()
-	st := State{Time: now, Sources: map[string]string{}}
+	st := State{Time: now}
+	srcs := sourceSet{}
 	for name, why := range d.srcs.Missing {
-		st.Sources[name] = "unavailable: " + why
+		srcs.set(name, errors.New(why), true)
 	}
 	var errs []error
 	var procs *snapshot.Processes
 	if src := d.srcs.Primary(); src != nil {
-		if err := src.ProcessesInto(ctx, &bufs[0]); err != nil {
-			st.Sources[src.Name()] = "failing: " + err.Error()
+		err := src.ProcessesInto(ctx, &bufs[0])
+		srcs.set(src.Name(), err, false)
+		if err != nil {
 			errs = append(errs, err)
 		} else {
-			st.Sources[src.Name()] = "ok"
 			procs = &bufs[0]
 		}
 	}
 	crossRead := false
 	if procs != nil && d.srcs.Kmod != nil && d.srcs.EBPF != nil {
-		if err := d.srcs.EBPF.ProcessesInto(ctx, &bufs[1]); err != nil {
-			st.Sources["ebpf"] = "failing: " + err.Error()
+		err := d.srcs.EBPF.ProcessesInto(ctx, &bufs[1])
+		srcs.set("ebpf", err, false)
+		if err != nil {
 			errs = append(errs, err)
 		} else {
-			st.Sources["ebpf"] = "ok"
 			crossRead = true
 		}
 	}
+	st.Sources = srcs.list()
 	// Every process missing from a read has queued its exit by now: the
 	// sampler and the cross-check's oracle see them all.
 	if err := d.drainExits(); err != nil {
@@ -472,13 +466,13 @@ func (d *Daemon) reconcile(now time.Time, st containers.Status, cs []containers.
 }
 
 // crossCheck compares the module's read (a) with eBPF's (b).
-func (d *Daemon) crossCheck(a, b *snapshot.Processes) *crosscheck.Result {
+func (d *Daemon) crossCheck(a, b *snapshot.Processes) *apiv1.CrossCheck {
 	opt := crosscheck.Options{Exited: d.oracle.exited, Alive: d.walker.Alive}
 	r := crosscheck.Compare(
 		crosscheck.View{Name: "kmod", StartNs: a.TimeNs, EndNs: a.EndTimeNs, Processes: a.Processes},
 		crosscheck.View{Name: "ebpf", StartNs: b.TimeNs, EndNs: b.EndTimeNs, Processes: b.Processes,
 			RSSSlackBytes: d.srcs.EBPF.Collector.RSSSlackBytes()}, opt)
-	return r
+	return wireCrossCheck(r)
 }
 
 // events turns what changed into history events: Docker outages and

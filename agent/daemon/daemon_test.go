@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
@@ -52,6 +53,16 @@ func start(t *testing.T, cfg Config) *Daemon {
 	return d
 }
 
+// src is the named source of st.
+func src(st State, name string) apiv1.SourceStatus {
+	for _, s := range st.Sources {
+		if s.Name == name {
+			return s
+		}
+	}
+	return apiv1.SourceStatus{}
+}
+
 // waitState polls the daemon's state for up to 30 s.
 func waitState(t *testing.T, d *Daemon, what string, cond func(State) bool) State {
 	t.Helper()
@@ -91,7 +102,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 		}
 		return false
 	})
-	if st.Sources["ebpf"] != "ok" {
+	if src(st, "ebpf").State != apiv1.SourceOK {
 		t.Fatalf("sources %v", st.Sources)
 	}
 	var id string
@@ -161,7 +172,7 @@ func TestDaemonWithoutKernelViews(t *testing.T) {
 		}
 		return false
 	})
-	if !strings.HasPrefix(st.Sources["kmod"], "unavailable:") || !strings.Contains(st.Sources["kmod"], "not loaded") {
+	if k := src(st, "kmod"); k.State != apiv1.SourceUnavailable || !strings.Contains(k.Error, "not loaded") {
 		t.Errorf("sources %v: want kmod unavailable, not loaded", st.Sources)
 	}
 	if st.System.MemTotalBytes == 0 {

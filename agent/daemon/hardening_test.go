@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
@@ -83,7 +84,7 @@ func TestExitsDoNotAccumulateWithoutTheModule(t *testing.T) {
 	d := start(t, Config{Interval: 100 * time.Millisecond, Sources: source.EBPFOnly,
 		DockerHost: "unix://" + filepath.Join(t.TempDir(), "no-docker.sock"), DBPath: filepath.Join(t.TempDir(), "history.db")})
 	st := waitState(t, d, "a tick", func(s State) bool { return s.Tick >= 1 })
-	if st.Sources["ebpf"] != "ok" {
+	if src(st, "ebpf").State != apiv1.SourceOK {
 		t.Fatalf("sources %v", st.Sources)
 	}
 	var before runtime.MemStats

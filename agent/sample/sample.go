@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/internal/snapshot"
 )
@@ -29,26 +30,13 @@ type Thresholds struct {
 
 // Classes.
 const (
-	High = "high"
-	Low  = "low"
+	High = apiv1.ClassHigh
+	Low  = apiv1.ClassLow
 )
 
-// Figures are one container's figures at one sample.
-type Figures struct {
-	containers.Container
-	Processes       int     `json:"processes"`
-	Threads         int     `json:"threads"`
-	CPUNs           uint64  `json:"cpu_ns"`      // cumulative, exited processes included
-	CPUPercent      float64 `json:"cpu_percent"` // of one core, over the last interval
-	RSSBytes        uint64  `json:"rss_bytes"`
-	VSZBytes        uint64  `json:"vsz_bytes"`
-	RAMPercent      float64 `json:"ram_percent"` // RSS ÷ MemTotal
-	MemUsageBytes   uint64  `json:"memory_usage_bytes"`
-	WorkingSetBytes uint64  `json:"memory_working_set_bytes"`
-	ReadBytes       uint64  `json:"read_bytes"`
-	WriteBytes      uint64  `json:"write_bytes"`
-	Class           string  `json:"class"`
-}
+// Figures are one container's figures at one sample (the API's wire
+// type).
+type Figures = apiv1.ContainerFigures
 
 // Exit is a process's final CPU time, from the eBPF exit stream.
 type Exit struct {
