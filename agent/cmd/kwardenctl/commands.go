@@ -1,77 +1,74 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/docker/docker/client"
-
-	"github.com/kwarden/kwarden/agent/api"
-	"github.com/kwarden/kwarden/agent/sample"
-	"github.com/kwarden/kwarden/agent/spawn"
-	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/agent/apiv1"
+	"github.com/kwarden/kwarden/agent/client"
 	"github.com/kwarden/kwarden/internal/duration"
 )
 
 const mib = 1 << 20
 
-type containerList struct {
-	Time       time.Time        `json:"time"`
-	Containers []sample.Figures `json:"containers"`
-}
-
 func (c *cli) status(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("status takes no arguments")
 	}
-	var h api.Health
-	if err := c.get(ctx, "/api/v1/health", nil, &h); err != nil {
+	h, err := c.api.Health(ctx)
+	if err != nil {
 		return err
 	}
-	var sys struct {
-		Points []store.SystemPoint `json:"points"`
-	}
-	if err := c.get(ctx, "/api/v1/system", url.Values{"from": {"now-1m"}}, &sys); err != nil {
+	sys, err := c.api.System(ctx, client.Range{From: "now-1m"})
+	if err != nil {
 		return err
 	}
-	var cs containerList
-	if err := c.get(ctx, "/api/v1/containers", url.Values{"all": {"true"}}, &cs); err != nil {
+	cs, err := c.api.Containers(ctx, client.ContainersQuery{All: true})
+	if err != nil {
 		return err
 	}
 	if c.output == "json" {
 		return c.printJSON(map[string]any{"health": h, "system": sys.Points, "containers": cs.Containers})
 	}
-	writef(c.out, "kwardend: %s, tick %d, docker connected %v, sources %v\n", h.Status, h.Tick, h.Docker, h.Sources)
+	docker := "Docker connected"
+	if !h.Docker {
+		docker = "Docker not connected"
+	}
+	version := ""
+	if h.Version != "" {
+		version = " " + h.Version
+	}
+	writef(c.out, "kwardend%s: %s, tick %d, %s\n", version, h.Status, h.Tick, docker)
+	if h.Error != "" {
+		writef(c.out, "last tick failed: %s\n", h.Error)
+	}
+	writeSources(c.out, h.Sources)
 	if n := len(sys.Points); n > 0 {
 		p := sys.Points[n-1]
 		writef(c.out, "memory: total %d MiB, used %d MiB, free %d MiB, available %d MiB; CPU %.1f %%\n",
 			p.MemTotalBytes/mib, p.MemUsedBytes/mib, p.MemFreeBytes/mib, p.MemAvailBytes/mib, p.CPUPercent)
 	}
-	groups := map[string][]sample.Figures{}
-	var deleted []sample.Figures
+	groups := map[string][]apiv1.ContainerFigures{}
+	var deleted []apiv1.ContainerFigures
 	for _, f := range cs.Containers {
 		switch {
 		case !f.Removed.IsZero():
 			deleted = append(deleted, f)
 		case f.Running:
 			cls := f.Class
-			if cls == "" {
+			if cls != apiv1.ClassHigh && cls != apiv1.ClassLow {
 				cls = "unclassified"
 			}
 			groups[cls] = append(groups[cls], f)
 		}
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-	for _, cls := range []string{"high", "low", "unclassified"} {
+	for _, cls := range []string{apiv1.ClassHigh, apiv1.ClassLow, "unclassified"} {
 		writef(tw, "\n%s (%d)\n", strings.ToUpper(cls), len(groups[cls]))
 		if len(groups[cls]) > 0 {
 			writef(tw, "NAME\tKIND\tCPU%%\tRSS MiB\tWORKING SET MiB\tAGE\n")
@@ -88,14 +85,32 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	return tw.Flush()
 }
 
+// writeSources writes the daemon's sources as a small table: each
+// one's state, how long its last read took, and why it is not ok.
+func writeSources(w interface{ Write([]byte) (int, error) }, srcs []apiv1.SourceStatus) {
+	if len(srcs) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	writef(tw, "SOURCE\tSTATE\tLAST READ\tREADS\tFAILED\tWHY\n")
+	for _, s := range srcs {
+		last := "-"
+		if s.Reads > 0 {
+			last = fmt.Sprintf("%.2f ms", s.DurationSeconds*1000)
+		}
+		writef(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", s.Name, s.State, last, s.Reads, s.Failures, s.Error)
+	}
+	tw.Flush()
+}
+
 func (c *cli) containers(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("containers", flag.ContinueOnError)
 	all := fs.Bool("all", false, "include removed containers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var cs containerList
-	if err := c.get(ctx, "/api/v1/containers", url.Values{"all": {fmt.Sprint(*all)}}, &cs); err != nil {
+	cs, err := c.api.Containers(ctx, client.ContainersQuery{All: *all})
+	if err != nil {
 		return err
 	}
 	if c.output == "json" {
@@ -120,16 +135,10 @@ func (c *cli) events(ctx context.Context, args []string) error {
 	if *since <= 0 {
 		return fmt.Errorf("-since %s: want a positive duration", duration.String(*since))
 	}
-	var evs struct {
-		Events []store.Event `json:"events"`
-	}
 	// Go's syntax (31d is now-744h0m0s): every version of the API reads
 	// it, also those from before it accepted days.
-	q := url.Values{"from": {"now-" + since.String()}}
-	if *kind != "" {
-		q.Set("kind", *kind)
-	}
-	if err := c.get(ctx, "/api/v1/events", q, &evs); err != nil {
+	evs, err := c.api.Events(ctx, client.EventsQuery{From: "now-" + since.String(), Kind: *kind})
+	if err != nil {
 		return err
 	}
 	if c.output == "json" {
@@ -140,34 +149,35 @@ func (c *cli) events(ctx context.Context, args []string) error {
 	for _, e := range evs.Events {
 		writef(tw, "%s\t%s\t%.12s\t%s\n", e.Time.Format(time.RFC3339), e.Kind, e.ContainerID, e.Message)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if evs.Next != "" {
+		writef(c.out, "(more: the first %d events shown)\n", len(evs.Events))
+	}
+	return nil
 }
 
 func (c *cli) crosscheck(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("crosscheck takes no arguments")
 	}
-	var r map[string]any
-	if err := c.get(ctx, "/api/v1/crosscheck", nil, &r); err != nil {
+	r, err := c.api.CrossCheck(ctx)
+	if err != nil {
 		return err
 	}
 	if c.output == "json" {
 		return c.printJSON(r)
 	}
-	if r["available"] != true {
-		writef(c.out, "cross-check unavailable: %v (sources %v)\n", r["reason"], r["sources"])
+	if !r.Available || r.Result == nil {
+		writef(c.out, "cross-check unavailable: %s\n", r.Reason)
+		writeSources(c.out, r.Sources)
 		return nil
 	}
-	res, _ := r["result"].(map[string]any)
-	writef(c.out, "kmod %v, ebpf %v, matched %v, fields %v; churn %d, missing %d, drift %d\n",
-		res["in_a"], res["in_b"], res["matched"], res["fields_compared"],
-		length(res["churn"]), length(res["missing"]), length(res["drift"]))
+	res := r.Result
+	writef(c.out, "%s %d, %s %d, matched %d, fields %d; churn %d, missing %d, drift %d\n",
+		res.A, res.InA, res.B, res.InB, res.Matched, res.FieldsCompared, len(res.Churn), len(res.Missing), len(res.Drift))
 	return nil
-}
-
-func length(v any) int {
-	l, _ := v.([]any)
-	return len(l)
 }
 
 // top prints one table per tick from the stream; -n stops after n.
@@ -177,44 +187,15 @@ func (c *cli) top(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", c.addr+"/api/v1/stream", nil)
-	if err != nil {
-		return err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	streamClient := &http.Client{} // no timeout: the stream is long-lived
-	resp, err := streamClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("kwardend at %s: %w", c.addr, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("stream: %s", resp.Status)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	shown := 0
-	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var t api.StreamTick
-		if err := json.Unmarshal([]byte(data), &t); err != nil {
-			return fmt.Errorf("stream: %w", err)
-		}
+	errEnough := fmt.Errorf("enough")
+	err := c.api.Stream(ctx, func(t apiv1.StreamTick) error {
 		if c.output == "json" {
-			fmt.Fprintln(c.out, data)
+			if err := c.printJSONLine(t); err != nil {
+				return err
+			}
 		} else {
-			slices.SortFunc(t.Containers, func(a, b struct {
-				ID         string  `json:"id"`
-				Name       string  `json:"name"`
-				CPUPercent float64 `json:"cpu_percent"`
-				RSSBytes   uint64  `json:"rss_bytes"`
-				Class      string  `json:"class"`
-			}) int {
+			slices.SortFunc(t.Containers, func(a, b apiv1.StreamContainer) int {
 				return int(b.CPUPercent*100) - int(a.CPUPercent*100)
 			})
 			tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
@@ -228,42 +209,12 @@ func (c *cli) top(ctx context.Context, args []string) error {
 		}
 		shown++
 		if *n > 0 && shown >= *n {
-			return nil
+			return errEnough
 		}
-	}
-	if ctx.Err() != nil {
 		return nil
-	}
-	return sc.Err()
-}
-
-func spawnCmd(ctx context.Context, args []string, lookup func(string) (string, bool), c *cli) error {
-	fs := flag.NewFlagSet("spawn", flag.ContinueOnError)
-	profile := fs.String("profile", "B", "the course's generator version: A, B or C")
-	host := fs.String("docker-host", "", "Docker engine (default DOCKER_HOST or the system socket)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	p, ok := spawn.Profiles[*profile]
-	if !ok {
-		return fmt.Errorf("profile %q: want A, B or C", *profile)
-	}
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
-	if *host != "" {
-		opts = append(opts, client.WithHost(*host))
-	}
-	dc, err := client.NewClientWithOpts(opts...)
-	if err != nil {
-		return err
-	}
-	defer dc.Close()
-	started, err := spawn.Run(ctx, dc, p)
-	if c.output == "json" {
-		_ = c.printJSON(started)
-	} else {
-		for _, s := range started {
-			writef(c.out, "started %s (%s) %.12s\n", s.Name, s.Kind, s.ID)
-		}
+	})
+	if err == errEnough {
+		return nil
 	}
 	return err
 }

@@ -14,10 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/kwarden/kwarden/agent/api"
-	"github.com/kwarden/kwarden/agent/containers"
-	"github.com/kwarden/kwarden/agent/sample"
-	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/agent/apiv1"
 )
 
 // hostile is what a container's label or a server's message can hold:
@@ -54,18 +51,19 @@ func checkShown(t *testing.T, what, out string, lines, n int) {
 // in every string field; crosscheck says available when available is set.
 func hostileAPI(t *testing.T, available *bool) *httptest.Server {
 	now := time.Now()
-	figures := func(class string, running bool) sample.Figures {
-		return sample.Figures{Container: containers.Container{ID: hostile, Name: hostile, Image: hostile, Kind: hostile,
+	figures := func(class string, running bool) apiv1.ContainerFigures {
+		return apiv1.ContainerFigures{Container: apiv1.Container{ID: hostile, Name: hostile, Image: hostile, Kind: hostile,
 			State: hostile, Running: running, Created: now.Add(-time.Minute)}, Class: class}
 	}
 	removed := figures("low", false)
 	removed.Removed = now
+	sources := []apiv1.SourceStatus{{Name: hostile, State: hostile, Error: hostile}}
 	routes := map[string]any{
-		"/api/v1/health": api.Health{Status: hostile, Tick: 3, Time: now, Sources: map[string]string{hostile: hostile}, Docker: true},
-		"/api/v1/system": map[string]any{"points": []store.SystemPoint{{Time: now, MemTotalBytes: 8 << 30, MemUsedBytes: 1 << 30}}},
-		"/api/v1/containers": containerList{Time: now, Containers: []sample.Figures{
+		"/api/v1/health": apiv1.Health{Status: hostile, Tick: 3, Time: now, Sources: sources, Docker: true},
+		"/api/v1/system": apiv1.SystemAnswer{Points: []apiv1.SystemPoint{{Time: now, MemTotalBytes: 8 << 30, MemUsedBytes: 1 << 30}}},
+		"/api/v1/containers": apiv1.ContainersAnswer{Time: now, Containers: []apiv1.ContainerFigures{
 			figures("high", true), figures("low", true), figures("", true), figures(hostile, true), removed}},
-		"/api/v1/events": map[string]any{"events": []store.Event{{Time: now, Kind: hostile, ContainerID: hostile, Message: hostile}}},
+		"/api/v1/events": apiv1.EventsAnswer{Events: []apiv1.Event{{Time: now, Kind: hostile, ContainerID: hostile, Message: hostile}}},
 	}
 	mux := http.NewServeMux()
 	for path, v := range routes {
@@ -73,11 +71,10 @@ func hostileAPI(t *testing.T, available *bool) *httptest.Server {
 	}
 	mux.HandleFunc("/api/v1/crosscheck", func(w http.ResponseWriter, r *http.Request) {
 		if *available {
-			json.NewEncoder(w).Encode(map[string]any{"available": true, "result": map[string]any{
-				"in_a": hostile, "in_b": hostile, "matched": hostile, "fields_compared": hostile}})
+			json.NewEncoder(w).Encode(apiv1.CrossCheckAnswer{Available: true, Result: &apiv1.CrossCheck{A: hostile, B: hostile}})
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"available": false, "reason": hostile, "sources": map[string]string{hostile: hostile}})
+		json.NewEncoder(w).Encode(apiv1.CrossCheckAnswer{Reason: hostile, Sources: sources})
 	})
 	mux.HandleFunc("/api/v1/stream", func(w http.ResponseWriter, r *http.Request) {
 		tick, _ := json.Marshal(map[string]any{"tick": 1, "time": now, "containers": []map[string]any{
@@ -110,18 +107,21 @@ func TestHostileStrings(t *testing.T) {
 	// A header and five rows; each has name, image, kind and state, and
 	// one of them the class.
 	checkShown(t, "containers", ctl("containers"), 1+5, 5*4+1)
-	// kwardend and memory lines; HIGH, LOW and UNCLASSIFIED each a blank
-	// line, a title, a header and a row of name and kind; DELETED a blank
-	// line, a title and a row. The status and the source's name and state.
-	checkShown(t, "status", ctl("status"), 2+3*4+3, 3+4*2)
+	// The kwardend line (its status); the sources' header and row (name,
+	// state, why); the memory line; HIGH and LOW each a blank line, a
+	// title, a header and a row of name and kind, UNCLASSIFIED two rows
+	// (no class, and a class that is neither); DELETED a blank line, a
+	// title and a row.
+	checkShown(t, "status", ctl("status"), 1+2+1+4+4+5+3, 1+3+4*2+2)
 	// The id is cut to 12 characters (partly escaped, not counted).
 	checkShown(t, "events", ctl("events"), 1+1, 2)
-	checkShown(t, "crosscheck unavailable", ctl("crosscheck"), 1, 3)
+	// The reason, and the sources' header and row.
+	checkShown(t, "crosscheck unavailable", ctl("crosscheck"), 1+2, 1+3)
 	available = true
-	checkShown(t, "crosscheck", ctl("crosscheck"), 1, 4)
+	checkShown(t, "crosscheck", ctl("crosscheck"), 1, 2)
 	checkShown(t, "top", ctl("top", "-n", "1"), 3, 2)
 
-	var cs containerList
+	var cs apiv1.ContainersAnswer
 	out := ctl("-o", "json", "containers")
 	if err := json.Unmarshal([]byte(out), &cs); err != nil {
 		t.Fatalf("containers -o json: %v\n%s", err, out)

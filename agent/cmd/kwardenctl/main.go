@@ -1,4 +1,6 @@
-// Command kwardenctl talks to kwardend's API, and starts workloads.
+// Command kwardenctl talks to kwardend's API (through agent/client, so
+// it links none of the agent), and starts workloads (through the
+// kwarden-spawn program).
 //
 //	kwardenctl [-addr URL] [-token-file PATH] [-o table|json] COMMAND
 //
@@ -25,12 +27,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/kwarden/kwarden/agent/client"
 )
 
 func main() {
@@ -51,11 +53,10 @@ func runMain(ctx context.Context, args []string, lookup func(string) (string, bo
 }
 
 type cli struct {
-	addr   string
-	token  string
+	api    *client.Client
 	output string
 	out    io.Writer
-	http   *http.Client
+	stderr io.Writer
 }
 
 // usage is the synopsis, for -h and a missing command.
@@ -64,15 +65,18 @@ const usage = "usage: kwardenctl [-addr URL] [-token-file PATH] [-o table|json] 
 // run parses the command line and runs the command: tables and JSON go to
 // out, warnings to stderr.
 func run(ctx context.Context, args []string, lookup func(string) (string, bool), out, stderr io.Writer) error {
-	c := &cli{out: out, http: &http.Client{Timeout: 30 * time.Second}}
+	c := &cli{out: out, stderr: stderr}
 	fs := flag.NewFlagSet("kwardenctl", flag.ContinueOnError)
 	fs.SetOutput(out)
-	def := "http://127.0.0.1:9070"
+	def := client.DefaultAddr
 	if v, ok := lookup("KWARDEN_ADDR"); ok {
 		def = v
 	}
 	var tf tokenFlags
-	fs.StringVar(&c.addr, "addr", def, "kwardend's API (env KWARDEN_ADDR)")
+	var addr string
+	var timeout time.Duration
+	fs.StringVar(&addr, "addr", def, "kwardend's API (env KWARDEN_ADDR)")
+	fs.DurationVar(&timeout, "timeout", 30*time.Second, "bound on each request")
 	fs.StringVar(&tf.file, "token-file", "", "file holding the bearer token, mode 0600 (env KWARDEN_TOKEN_FILE)")
 	fs.StringVar(&tf.token, "token", "", "bearer token; visible to other users in ps, prefer -token-file (env KWARDEN_TOKEN)")
 	fs.StringVar(&c.output, "o", "table", "output: table or json")
@@ -91,8 +95,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if c.output != "table" && c.output != "json" {
 		return fmt.Errorf("-o %q: want table or json", c.output)
 	}
-	var err error
-	if c.token, err = resolveToken(tf, lookup, stderr); err != nil {
+	token, err := resolveToken(tf, lookup, stderr)
+	if err != nil {
+		return err
+	}
+	if c.api, err = client.New(client.Options{Addr: addr, Token: token, Timeout: timeout}); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -111,41 +118,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	case "top":
 		return c.top(ctx, rest)
 	case "spawn":
-		return spawnCmd(ctx, rest, lookup, c)
+		return c.spawn(ctx, rest)
 	}
 	return fmt.Errorf("unknown command %q", cmd)
-}
-
-// get fetches an API path into v.
-func (c *cli) get(ctx context.Context, path string, q url.Values, v any) error {
-	u := c.addr + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
-	if err != nil {
-		return err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("kwardend at %s: %w", c.addr, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != 200 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(body, &e)
-		return fmt.Errorf("%s: %s: %s", path, resp.Status, e.Error)
-	}
-	return json.Unmarshal(body, v)
 }
 
 // printJSON writes v for -o json.
@@ -154,3 +129,6 @@ func (c *cli) printJSON(v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// printJSONLine writes v as one line, for streams.
+func (c *cli) printJSONLine(v any) error { return json.NewEncoder(c.out).Encode(v) }

@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/kwarden/kwarden/agent/api"
+	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/internal/dockertest"
@@ -78,7 +79,7 @@ func TestCommands(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out = ctl("-o", "json", "containers")
-		var cs containerList
+		var cs apiv1.ContainersAnswer
 		if err := json.Unmarshal([]byte(out), &cs); err != nil {
 			t.Fatal(err)
 		}
@@ -101,18 +102,20 @@ func TestCommands(t *testing.T) {
 	out = ctl("status")
 	t.Logf("status:\n%s", out)
 	checkRows(t, "status", out, func(i int, line string) bool {
-		return i == 0 && strings.HasPrefix(line, "kwardend: ") || i == 1 && strings.HasPrefix(line, "memory: ") || line == "" || statusTitle.MatchString(line) || strings.HasPrefix(line, "NAME ") || strings.HasPrefix(line, "kw-")
+		return i == 0 && strings.HasPrefix(line, "kwardend") || strings.HasPrefix(line, "memory: ") || line == "" ||
+			strings.HasPrefix(line, "SOURCE ") || sourceRow.MatchString(line) ||
+			statusTitle.MatchString(line) || strings.HasPrefix(line, "NAME ") || strings.HasPrefix(line, "kw-")
 	})
 	checkRows(t, "containers", ctl("containers"), func(i int, line string) bool {
 		return i == 0 && strings.HasPrefix(line, "ID ") || containerRow.MatchString(line)
 	})
-	for _, want := range []string{"kwardend: ok", "memory: total", "HIGH (", "LOW (", "DELETED ("} {
+	for _, want := range []string{"kwardend", ": ok, tick", "memory: total", "ebpf  ", "HIGH (", "LOW (", "DELETED ("} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q", want)
 		}
 	}
 	// Delete one: status shows it under DELETED, containers -all lists it.
-	var cs containerList
+	var cs apiv1.ContainersAnswer
 	if err := json.Unmarshal([]byte(ctl("-o", "json", "containers")), &cs); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +165,7 @@ func TestCommands(t *testing.T) {
 var (
 	statusTitle  = regexp.MustCompile(`^(HIGH|LOW|UNCLASSIFIED|DELETED) \(\d+\)$`)
 	containerRow = regexp.MustCompile(`^[0-9a-f]{12}  kw-`)
+	sourceRow    = regexp.MustCompile(`^[a-z]+ +(ok|unavailable|failing) `)
 )
 
 // startHostile starts kw-hostile, whose kwarden.kind label (shown in the
