@@ -103,7 +103,7 @@ func TestSplitCmdline(t *testing.T) {
 }
 
 func FuzzParsers(f *testing.F) {
-	for _, n := range []string{"stat", "statm", "status", "io", "cgroup"} {
+	for _, n := range []string{"stat", "statm", "status", "io", "cgroup", "meminfo", "proc-stat"} {
 		f.Add(fixture(f, n))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -116,5 +116,13 @@ func FuzzParsers(f *testing.F) {
 		_, _ = ParseCgroupV2(b)
 		_, _ = ParseSchedstat(b)
 		_ = SplitCmdline(b)
+		if m, err := ParseMeminfo(b); err == nil {
+			_ = m.Used() // never wraps: Used is 0 when available exceeds total
+		}
+		if c, err := ParseCPUTimes(b); err == nil {
+			if p := CPUPercent(CPUTimes{}, c); p < 0 || p > 100 {
+				t.Fatalf("CPU %v %%", p)
+			}
+		}
 	})
 }
