@@ -31,6 +31,7 @@ type Config struct {
 	Sources      source.Which  // both, kmod or ebpf; default both
 	KmodRoot     string        // "" is /proc/kwarden
 	ProcRoot     string        // "" is /proc
+	CgroupRoot   string        // "" is /sys/fs/cgroup
 	DockerHost   string        // "" is DOCKER_HOST or the default socket
 	DBPath       string
 	Thresholds   sample.Thresholds // zero: 20 % CPU / 20 % RAM
@@ -50,11 +51,9 @@ type State = apiv1.State
 type Daemon struct {
 	cfg     Config
 	log     *slog.Logger
-	srcs    *source.Opened
-	watcher *containers.Watcher
+	srcs    *source.Set
 	store   *store.Store
 	sampler sample.Sampler
-	sys     procSystem
 	walker  procfs.Walker
 
 	oracle  exitOracle    // recent exits, for the cross-check
@@ -110,23 +109,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	}
 	d := &Daemon{cfg: cfg, log: log}
 	d.sampler.Thresholds = cfg.Thresholds
-	d.sys.root = cfg.ProcRoot
 	d.walker.Root = cfg.ProcRoot
 	var err error
-	if d.srcs, err = source.Open(ctx, cfg.Sources, cfg.KmodRoot, bpf.Options{Logger: log}, log); err != nil {
+	// The watcher reconnects at least once a tick, so a returning dockerd
+	// is seen within two.
+	if d.srcs, err = source.Open(ctx, source.Config{Views: cfg.Sources, KmodRoot: cfg.KmodRoot, ProcRoot: cfg.ProcRoot,
+		CgroupRoot: cfg.CgroupRoot, DockerHost: cfg.DockerHost, DockerRetry: cfg.Interval, Logger: log}); err != nil {
 		return nil, err
 	}
 	if d.srcs.Primary() == nil {
-		log.Warn("no kernel view: running on Docker's view only", "missing", d.srcs.Missing)
+		log.Warn("no kernel view: running on Docker's view only")
 	}
 	if d.store, err = store.Open(cfg.DBPath, store.Options{RawRetention: cfg.RawRetention, Retention: cfg.Retention,
 		ResetDamaged: cfg.ResetDamaged, Logger: log}); err != nil {
-		d.srcs.Close()
-		return nil, err
-	}
-	// Reconnect at least once a tick, so a returning dockerd is seen within two.
-	if d.watcher, err = containers.New(containers.Options{Host: cfg.DockerHost, Logger: log, RetryMax: cfg.Interval}); err != nil {
-		d.store.Close()
 		d.srcs.Close()
 		return nil, err
 	}
@@ -155,10 +150,8 @@ func (d *Daemon) Close() error {
 		<-done
 	}
 	d.closeOnce.Do(func() {
-		// The loop's own files first, then what New opened, newest first.
-		d.sampler.Close()
-		d.sys.close()
-		d.closeErr = errors.Join(d.watcher.Close(), d.store.Close(), d.srcs.Close())
+		// What New opened, newest first.
+		d.closeErr = errors.Join(d.store.Close(), d.srcs.Close())
 	})
 	return d.closeErr
 }
@@ -186,8 +179,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.Close()
 	}()
 	wg.Add(1)
-	go func() { defer wg.Done(); _ = d.watcher.Run(ctx) }()
-	if d.srcs.EBPF != nil {
+	go func() { defer wg.Done(); _ = d.srcs.Docker.Run(ctx) }()
+	if d.srcs.Exits != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.readExits(ctx) }()
 	}
@@ -225,8 +218,8 @@ func (d *Daemon) waitDocker(ctx context.Context, limit time.Duration) {
 	timeout := time.NewTimer(limit)
 	defer timeout.Stop()
 	for {
-		changed := d.watcher.Changed()
-		if dockerKnown(d.watcher.Status()) {
+		changed := d.srcs.Docker.Changed()
+		if dockerKnown(d.srcs.Docker.ConnStatus()) {
 			return
 		}
 		select {
@@ -245,8 +238,8 @@ func (d *Daemon) waitDocker(ctx context.Context, limit time.Duration) {
 // system call.
 func (d *Daemon) readExits(ctx context.Context) {
 	for {
-		err := d.srcs.EBPF.Collector.WaitExits(ctx)
-		if ctx.Err() != nil || errors.Is(err, bpf.ErrClosed) {
+		err := d.srcs.Exits.Wait(ctx)
+		if ctx.Err() != nil || errors.Is(err, source.ErrClosed) {
 			return
 		}
 		if err != nil {
@@ -267,35 +260,33 @@ func (d *Daemon) readExits(ctx context.Context) {
 }
 
 // drainExits takes every exit queued so far. A malformed record is
-// logged and skipped; any other failure ends the drain and is returned.
+// skipped and logged (and shows in the exits source's status); any other
+// failure ends the drain and is returned.
 func (d *Daemon) drainExits() error {
-	if d.srcs.EBPF == nil {
+	if d.srcs.Exits == nil {
 		return nil
 	}
 	// The oracle serves the cross-check alone, which needs both views.
 	oracle := d.srcs.Kmod != nil
 	d.exitMu.Lock()
 	defer d.exitMu.Unlock()
-	for {
-		_, err := d.srcs.EBPF.Collector.DrainExits(func(e bpf.Exit) {
-			if oracle {
-				d.oracle.add(e.Process.Key(), e.ExitNs)
-			}
-			if len(d.pending) < maxPending {
-				d.pending = append(d.pending, sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID,
-					MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs})
-			}
-		})
-		switch {
-		case err == nil, errors.Is(err, bpf.ErrClosed):
-			return nil
-		case errors.Is(err, bpf.ErrMalformed):
-			d.log.Warn("exit event", "err", err) // consumed: the drain goes on after it
-		default:
-			d.log.Warn("read exits", "err", err)
-			return err
+	err := d.srcs.Exits.Drain(func(e bpf.Exit) {
+		if oracle {
+			d.oracle.add(e.Process.Key(), e.ExitNs)
 		}
+		if len(d.pending) < maxPending {
+			d.pending = append(d.pending, sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID,
+				MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs})
+		}
+	})
+	if errors.Is(err, bpf.ErrMalformed) {
+		d.log.Warn("exit event", "err", err)
+		return nil
 	}
+	if err != nil {
+		d.log.Warn("read exits", "err", err)
+	}
+	return err
 }
 
 // maxPending bounds the exits waiting for the sampler: a tick applies
@@ -310,32 +301,23 @@ const maxPending = 1 << 16
 func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error {
 	now := time.Now()
 	st := State{Time: now}
-	srcs := sourceSet{}
-	for name, why := range d.srcs.Missing {
-		srcs.set(name, errors.New(why), true)
-	}
 	var errs []error
 	var procs *snapshot.Processes
 	if src := d.srcs.Primary(); src != nil {
-		err := src.ProcessesInto(ctx, &bufs[0])
-		srcs.set(src.Name(), err, false)
-		if err != nil {
-			errs = append(errs, err)
+		if err := src.ProcessesInto(ctx, &bufs[0]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", src.Name(), err))
 		} else {
 			procs = &bufs[0]
 		}
 	}
 	crossRead := false
 	if procs != nil && d.srcs.Kmod != nil && d.srcs.EBPF != nil {
-		err := d.srcs.EBPF.ProcessesInto(ctx, &bufs[1])
-		srcs.set("ebpf", err, false)
-		if err != nil {
-			errs = append(errs, err)
+		if err := d.srcs.EBPF.ProcessesInto(ctx, &bufs[1]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.srcs.EBPF.Name(), err))
 		} else {
 			crossRead = true
 		}
 	}
-	st.Sources = srcs.list()
 	// Every process missing from a read has queued its exit by now: the
 	// sampler and the cross-check's oracle see them all.
 	if err := d.drainExits(); err != nil {
@@ -351,18 +333,24 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	} else {
 		d.oracle.forget(^uint64(0))
 	}
-	sys, err := d.sys.read()
+	sys, err := d.srcs.System.Read()
 	if err != nil {
-		errs = append(errs, err)
+		errs = append(errs, fmt.Errorf("%s: %w", d.srcs.System.Name(), err))
 	}
 	// The change channel is taken before the view: a change between the
-	// two is written again at the next tick, never missed.
+	// two is written again at the next tick, never missed. Docker's
+	// failure is reported by its source and the health, not as the
+	// tick's: the tick goes on with the last view.
 	infoChanged := d.infoSeen == nil || isClosed(d.infoSeen)
 	if infoChanged {
-		d.infoSeen = d.watcher.Changed()
+		d.infoSeen = d.srcs.Docker.Changed()
 	}
-	cs := d.watcher.Containers()
-	st.Docker = d.watcher.Status()
+	cs, dockerStatus, _ := d.srcs.Docker.Read()
+	st.Docker = dockerStatus
+	mem, err := d.srcs.Cgroups.Read(cs)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", d.srcs.Cgroups.Name(), err))
+	}
 	var figs []sample.Figures
 	d.exitMu.Lock()
 	if procs != nil {
@@ -373,15 +361,15 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	d.pending = d.pending[:0]
 	d.exitMu.Unlock()
 	if procs != nil {
-		figs = d.sampler.Sample(procs, cs, sys.MemTotal)
+		figs = d.sampler.Sample(procs, cs, sys.MemTotal, mem)
 	} else {
 		for _, c := range cs {
 			figs = append(figs, sample.Figures{Container: c})
 		}
 	}
 	st.Containers = figs
-	st.System = store.SystemPoint{Time: now, MemTotalBytes: sys.MemTotal, MemUsedBytes: sys.MemUsed,
-		MemFreeBytes: sys.MemFree, MemAvailBytes: sys.MemAvail, CPUPercent: sys.CPUPercent, Containers: countRunning(cs)}
+	st.System = store.SystemPoint{Time: now, MemTotalBytes: sys.MemTotal, MemUsedBytes: sys.Used(),
+		MemFreeBytes: sys.MemFree, MemAvailBytes: sys.MemAvailable, CPUPercent: sys.CPUPercent, Containers: countRunning(cs)}
 	if procs != nil {
 		st.System.Processes = len(procs.Processes)
 	}
@@ -423,6 +411,7 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 		st.TickError = err.Error()
 		d.log.Warn("tick", "err", err)
 	}
+	st.Sources = d.srcs.Statuses()
 	d.mu.Lock()
 	if known {
 		d.tick++
@@ -469,9 +458,9 @@ func (d *Daemon) reconcile(now time.Time, st containers.Status, cs []containers.
 func (d *Daemon) crossCheck(a, b *snapshot.Processes) *apiv1.CrossCheck {
 	opt := crosscheck.Options{Exited: d.oracle.exited, Alive: d.walker.Alive}
 	r := crosscheck.Compare(
-		crosscheck.View{Name: "kmod", StartNs: a.TimeNs, EndNs: a.EndTimeNs, Processes: a.Processes},
-		crosscheck.View{Name: "ebpf", StartNs: b.TimeNs, EndNs: b.EndTimeNs, Processes: b.Processes,
-			RSSSlackBytes: d.srcs.EBPF.Collector.RSSSlackBytes()}, opt)
+		crosscheck.View{Name: d.srcs.Kmod.Name(), StartNs: a.TimeNs, EndNs: a.EndTimeNs, Processes: a.Processes},
+		crosscheck.View{Name: d.srcs.EBPF.Name(), StartNs: b.TimeNs, EndNs: b.EndTimeNs, Processes: b.Processes,
+			RSSSlackBytes: d.srcs.EBPF.RSSSlackBytes()}, opt)
 	return wireCrossCheck(r)
 }
 

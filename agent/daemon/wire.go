@@ -1,38 +1,9 @@
 package daemon
 
 import (
-	"slices"
-	"strings"
-
 	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/internal/crosscheck"
 )
-
-// sourceSet collects the sources' states of one tick.
-type sourceSet map[string]apiv1.SourceStatus
-
-// set records a source's outcome: err nil is ok; unavailable says it
-// could not be opened at all.
-func (s sourceSet) set(name string, err error, unavailable bool) {
-	st := apiv1.SourceStatus{Name: name, State: apiv1.SourceOK}
-	switch {
-	case err != nil && unavailable:
-		st.State, st.Error = apiv1.SourceUnavailable, err.Error()
-	case err != nil:
-		st.State, st.Error = apiv1.SourceFailing, err.Error()
-	}
-	s[name] = st
-}
-
-// list is the set by name.
-func (s sourceSet) list() []apiv1.SourceStatus {
-	out := make([]apiv1.SourceStatus, 0, len(s))
-	for _, v := range s {
-		out = append(out, v)
-	}
-	slices.SortFunc(out, func(a, b apiv1.SourceStatus) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
 
 // wireCrossCheck is a comparison as the API carries it. crosscheck keeps
 // types of its own (with the process keys it matches by), so that the

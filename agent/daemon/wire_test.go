@@ -2,11 +2,9 @@ package daemon
 
 import (
 	"encoding/json"
-	"errors"
 	"reflect"
 	"testing"
 
-	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/internal/crosscheck"
 )
 
@@ -31,17 +29,5 @@ func TestWireCrossCheckKeepsEveryField(t *testing.T) {
 	}
 	if n := wireCrossCheck(r).Discrepancies(); n != r.Discrepancies() {
 		t.Errorf("discrepancies %d, engine %d", n, r.Discrepancies())
-	}
-}
-
-func TestSourceSet(t *testing.T) {
-	s := sourceSet{}
-	s.set("kmod", errors.New("not loaded"), true)
-	s.set("ebpf", nil, false)
-	s.set("cgroups", errors.New("EMFILE"), false)
-	l := s.list()
-	if len(l) != 3 || l[0].Name != "cgroups" || l[0].State != apiv1.SourceFailing || l[1].State != apiv1.SourceOK ||
-		l[2].State != apiv1.SourceUnavailable || l[2].Error != "not loaded" {
-		t.Errorf("%+v", l)
 	}
 }

@@ -1,7 +1,9 @@
-// Package sample turns one read of a kernel view plus Docker's container
-// list into per-container figures: CPU % over the last interval, memory
-// (the processes' RSS, and the cgroup's usage and working set as cAdvisor
-// defines it), I/O, process counts and the course's high/low class.
+// Package sample turns one read of a kernel view, Docker's container list
+// and the containers' memory cgroups (read by agent/source) into
+// per-container figures: CPU % over the last interval, memory (the
+// processes' RSS, and the cgroup's usage and working set as cAdvisor
+// defines it), I/O, process counts and the course's high/low class. It
+// computes; it reads nothing.
 //
 // CPU % is Δ CPU time ÷ Δ wall time between two samples, never since the
 // start (a known bug of earlier course modules). A container's CPU time
@@ -51,7 +53,6 @@ type Exit struct {
 // concurrent use: the daemon's loop owns it.
 type Sampler struct {
 	Thresholds Thresholds
-	Memory     Memory
 
 	prev       map[string]point
 	pending    []Exit
@@ -101,9 +102,16 @@ func (ix index) of(v2, mem uint64) (string, bool) {
 // snapshot it belongs after has been taken.
 func (s *Sampler) Exited(e Exit) { s.pending = append(s.pending, e) }
 
-// Sample computes the figures of every container in cs from ps.
-// memTotal is the machine's memory, for RAM %.
-func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memTotal uint64) []Figures {
+// Memory is a container's memory cgroup at one read: its usage and
+// working set (usage − inactive file pages, cAdvisor's definition).
+type Memory struct {
+	Usage, WorkingSet uint64
+}
+
+// Sample computes the figures of every container in cs from ps and the
+// containers' memory (by id; a running container absent from it has
+// none). memTotal is the machine's memory, for RAM %.
+func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memTotal uint64, mem map[string]Memory) []Figures {
 	if s.prev == nil {
 		s.prev, s.exitedCPU, s.exitedKeys = map[string]point{}, map[string]uint64{}, map[snapshot.Key]bool{}
 		s.byID, s.listed = map[string]*Figures{}, map[snapshot.Key]bool{}
@@ -172,10 +180,9 @@ func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memT
 			f.Class = s.classify(f)
 		}
 		if f.Running {
-			f.MemUsageBytes, f.WorkingSetBytes = s.Memory.Of(f.ID, f.Cgroups)
+			m := mem[f.ID]
+			f.MemUsageBytes, f.WorkingSetBytes = m.Usage, m.WorkingSet
 			s.prev[f.ID] = point{cpu: f.CPUNs, at: ps.TimeNs}
-		} else {
-			s.Memory.Forget(f.ID)
 		}
 	}
 	// Forget rates of containers no longer listed.
@@ -183,15 +190,11 @@ func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memT
 		if byID[id] == nil {
 			delete(s.prev, id)
 			delete(s.exitedCPU, id)
-			s.Memory.Forget(id)
 		}
 	}
 	slices.SortFunc(out, func(a, b Figures) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
-
-// Close releases the files the sampler keeps open.
-func (s *Sampler) Close() { s.Memory.Close() }
 
 func (s *Sampler) classify(f *Figures) string {
 	if f.CPUPercent > s.Thresholds.CPUPercent || f.RAMPercent > s.Thresholds.RAMPercent {

@@ -200,7 +200,8 @@ type collectTimes struct {
 // the eBPF snapshot's share of it.
 func kwardenCollect(ctx context.Context, col *bpf.Collector, cs []containers.Container, rounds int) (collectTimes, error) {
 	var s sample.Sampler
-	defer s.Close()
+	cg := source.NewCgroups("")
+	defer cg.Close()
 	var ps snapshot.Processes
 	var total, snap []time.Duration
 	for range rounds {
@@ -209,7 +210,11 @@ func kwardenCollect(ctx context.Context, col *bpf.Collector, cs []containers.Con
 			return collectTimes{}, err
 		}
 		t1 := time.Now()
-		figs := s.Sample(&ps, cs, 1)
+		mem, err := cg.Read(cs)
+		if err != nil {
+			return collectTimes{}, err
+		}
+		figs := s.Sample(&ps, cs, 1, mem)
 		total, snap = append(total, time.Since(t0)), append(snap, t1.Sub(t0))
 		for _, f := range figs {
 			if f.Processes == 0 {

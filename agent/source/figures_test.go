@@ -1,4 +1,4 @@
-package sample
+package source
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/agent/containers"
+	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/bpf"
 	"github.com/kwarden/kwarden/internal/dockertest"
 	"github.com/kwarden/kwarden/internal/snapshot"
@@ -72,8 +73,8 @@ func TestContainersFromEBPF(t *testing.T) {
 	time.Sleep(time.Second)
 
 	// Exits go to the sampler as the daemon's loop does it.
-	s := &Sampler{Thresholds: Thresholds{CPUPercent: 20, RAMPercent: 20}}
-	exits := make(chan Exit, 1024)
+	s := &sample.Sampler{Thresholds: sample.Thresholds{CPUPercent: 20, RAMPercent: 20}}
+	exits := make(chan sample.Exit, 1024)
 	go func() {
 		for {
 			e, err := col.ReadExit(wctx)
@@ -83,7 +84,7 @@ func TestContainersFromEBPF(t *testing.T) {
 				}
 				continue
 			}
-			exits <- Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID, MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs}
+			exits <- sample.Exit{Key: e.Process.Key(), CgroupID: e.Process.CgroupID, MemcgID: e.Process.MemCgroupID, CPUNs: e.Process.CPUNs, ExitNs: e.ExitNs}
 		}
 	}()
 	drain := func() {
@@ -97,13 +98,19 @@ func TestContainersFromEBPF(t *testing.T) {
 		}
 	}
 	var ps snapshot.Processes
-	var figs []Figures
+	var figs []sample.Figures
+	cg := NewCgroups("")
+	defer cg.Close()
 	for range 2 {
 		if err := col.ProcessesInto(ctx, &ps); err != nil {
 			t.Fatal(err)
 		}
 		drain()
-		figs = s.Sample(&ps, cs, 24<<30)
+		mem, err := cg.Read(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		figs = s.Sample(&ps, cs, 24<<30, mem)
 		time.Sleep(3 * time.Second)
 	}
 	for _, f := range figs {
@@ -114,7 +121,7 @@ func TestContainersFromEBPF(t *testing.T) {
 			f.Name, f.Processes, f.CPUPercent, float64(f.RSSBytes)/(1<<20), float64(f.MemUsageBytes)/(1<<20), float64(f.WorkingSetBytes)/(1<<20), f.Class)
 		switch f.Name {
 		case "kw-cpu":
-			if f.CPUPercent < 85 || f.CPUPercent > 115 || f.Class != High {
+			if f.CPUPercent < 85 || f.CPUPercent > 115 || f.Class != sample.High {
 				t.Errorf("cpu container: %.1f %% (class %s), want 100 ± 15 %%, high", f.CPUPercent, f.Class)
 			}
 		case "kw-ram":
@@ -126,7 +133,7 @@ func TestContainersFromEBPF(t *testing.T) {
 				t.Errorf("ram container: working set %d, want ≥ 90 %% of 128 MiB", f.WorkingSetBytes)
 			}
 		case "kw-low":
-			if f.Class != Low || f.CPUPercent > 5 {
+			if f.Class != sample.Low || f.CPUPercent > 5 {
 				t.Errorf("low container: %.1f %%, class %s", f.CPUPercent, f.Class)
 			}
 		}
