@@ -45,6 +45,8 @@ type Set struct {
 	Exits   *Exits
 	System  *System
 	Cgroups *Cgroups
+	// Stats reads the cgroup figures only /metrics needs, at a scrape.
+	Stats   *StatsReader
 	Docker  *Docker
 	missing []*Meter // the sources that could not be opened
 }
@@ -96,6 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Set, error) {
 		return nil, fmt.Errorf("system figures: %w", err)
 	}
 	s.Cgroups = NewCgroups(cfg.CgroupRoot)
+	s.Stats = NewStatsReader(cfg.CgroupRoot)
 	retry := cfg.DockerRetry
 	if retry <= 0 {
 		retry = 5 * time.Second
@@ -141,7 +144,7 @@ func (s *Set) meters() []*Meter {
 		ms = append(ms, s.System.Meter)
 	}
 	if s.Cgroups != nil {
-		ms = append(ms, s.Cgroups.Meter)
+		ms = append(ms, s.Cgroups.Meter, s.Stats.Meter)
 	}
 	if s.Docker != nil {
 		ms = append(ms, s.Docker.Meter)
