@@ -88,6 +88,22 @@ type ContainerFigures struct {
 	// Class is high when CPU % or RAM % is above the daemon's threshold,
 	// else low; "" before the container's first rate.
 	Class string `json:"class"`
+	// Tasks counts its threads by state.
+	Tasks TaskStates `json:"tasks"`
+}
+
+// TaskStates counts a container's threads by scheduler state. The
+// kernel views count the threads on a CPU or queued for one; the others
+// take their process's state (a thread group's leader).
+type TaskStates struct {
+	// Running are on a CPU or queued for one.
+	Running int `json:"running"`
+	// Sleeping wait for an event (S, and idle kernel threads).
+	Sleeping int `json:"sleeping"`
+	// Uninterruptible wait and cannot be woken (D).
+	Uninterruptible int `json:"uninterruptible"`
+	// Stopped are stopped or traced (T, t).
+	Stopped int `json:"stopped"`
 }
 
 // DockerStatus is the daemon's connection to the Docker engine.

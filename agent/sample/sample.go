@@ -157,6 +157,7 @@ func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memT
 		}
 		f.Processes++
 		f.Threads += int(p.Threads)
+		countTasks(&f.Tasks, p)
 		f.CPUNs += p.CPUNs
 		f.RSSBytes += p.RSSBytes()
 		f.VSZBytes += p.VSZBytes
@@ -205,3 +206,23 @@ func (s *Sampler) classify(f *Figures) string {
 
 // Interval is the wall time between two samples' starts.
 func Interval(a, b *snapshot.Processes) time.Duration { return time.Duration(b.TimeNs - a.TimeNs) }
+
+// countTasks adds p's threads to t: those running by the view's count,
+// the others in the state of the process.
+func countTasks(t *apiv1.TaskStates, p *snapshot.Process) {
+	running := min(int(p.Running), int(p.Threads))
+	t.Running += running
+	rest := int(p.Threads) - running
+	switch p.State {
+	case "D":
+		t.Uninterruptible += rest
+	case "T", "t":
+		t.Stopped += rest
+	case "R":
+		// A leader in R whose threads the view did not count as running
+		// (the procfs walker counts none): they are running.
+		t.Running += rest
+	default:
+		t.Sleeping += rest
+	}
+}

@@ -3,15 +3,14 @@ package sample
 import (
 	"math"
 	"testing"
-	"time"
 
+	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/internal/snapshot"
 )
 
 const ms = uint64(1_000_000)
 
-var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 func proc(pid int32, start, cg, cpu, rss uint64) snapshot.Process {
 	return snapshot.Process{PID: pid, StartTimeNs: start, MemCgroupID: cg, CPUNs: cpu, RSSAnonBytes: rss, Threads: 1}
@@ -78,5 +77,16 @@ func TestLostExitClamps(t *testing.T) {
 	f := s.Sample(&snapshot.Processes{TimeNs: 2000 * ms}, cs, 0, nil)
 	if f[0].CPUPercent != 0 {
 		t.Errorf("%.2f %%", f[0].CPUPercent)
+	}
+}
+
+func TestTaskStates(t *testing.T) {
+	var ts apiv1.TaskStates
+	countTasks(&ts, &snapshot.Process{State: "S", Threads: 5, Running: 2})
+	countTasks(&ts, &snapshot.Process{State: "D", Threads: 3})
+	countTasks(&ts, &snapshot.Process{State: "T", Threads: 1})
+	countTasks(&ts, &snapshot.Process{State: "R", Threads: 2})
+	if ts != (apiv1.TaskStates{Running: 4, Sleeping: 3, Uninterruptible: 3, Stopped: 1}) {
+		t.Errorf("%+v", ts)
 	}
 }
