@@ -53,6 +53,8 @@ type Options struct {
 	QueueTimeout time.Duration
 	// Version is the daemon's build, for health.
 	Version string
+	// Metrics serves /metrics (agent/metrics.Handler); nil answers 404.
+	Metrics http.Handler
 	now     func() time.Time
 }
 
@@ -128,6 +130,15 @@ func (s *server) handlers() map[string]http.HandlerFunc {
 		"/api/v1/stream":                 s.stream,
 		"/metrics":                       s.metrics,
 	}
+}
+
+// metrics serves the Prometheus exposition.
+func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Metrics == nil {
+		writeError(w, http.StatusNotFound, "this server has no metrics")
+		return
+	}
+	s.opts.Metrics.ServeHTTP(w, r)
 }
 
 // query runs h when one of MaxQueries turns is free, waiting up to

@@ -128,6 +128,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	return d, nil
 }
 
+// Sources are the daemon's sources: the metrics collector reads the
+// scrape-time ones (Sources().Stats).
+func (d *Daemon) Sources() *source.Set { return d.srcs }
+
 // Store is the daemon's history, for the API.
 func (d *Daemon) Store() *store.Store { return d.store }
 

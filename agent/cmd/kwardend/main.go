@@ -16,11 +16,15 @@ import (
 
 	"github.com/kwarden/kwarden/agent/api"
 	"github.com/kwarden/kwarden/agent/daemon"
+	"github.com/kwarden/kwarden/agent/metrics"
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/duration"
 )
+
+// version is the build, set by make build (-ldflags -X main.version=…).
+var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -87,7 +91,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err != nil {
 		return err
 	}
-	srv := newServer(cfg, api.New(d, api.Options{Token: cfg.Token, Logger: log, EventWriteTimeout: cfg.WriteTimeout}), log)
+	reg := metrics.NewRegistry(d.State, d.Sources().Stats, version, log)
+	srv := newServer(cfg, api.New(d, api.Options{Token: cfg.Token, Logger: log, EventWriteTimeout: cfg.WriteTimeout,
+		Version: version, Metrics: metrics.Handler(reg, log)}), log)
 	// The daemon stops after the API: answers still in flight at stop
 	// read its history, which Run closes when it returns.
 	dctx, stopDaemon := context.WithCancel(context.WithoutCancel(ctx))

@@ -1,0 +1,178 @@
+package metrics
+
+import (
+	"log/slog"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kwarden/kwarden/agent/apiv1"
+	"github.com/kwarden/kwarden/agent/source"
+)
+
+// Collector turns the daemon's state and the scrape's cgroup stats into
+// metrics. It is an unchecked collector (Describe sends nothing): the
+// container_label_* label names depend on the containers of the moment.
+type Collector struct {
+	state func() apiv1.State
+	stats *source.StatsReader
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New collects from state and stats (nil: no scrape-time cgroup figures).
+func New(state func() apiv1.State, stats *source.StatsReader, log *slog.Logger) *Collector {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Collector{state: state, stats: stats, log: log, now: time.Now}
+}
+
+// Describe sends nothing: the collector is unchecked.
+func (c *Collector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends every metric of the last tick.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.state()
+	c.daemon(ch, st)
+	var running []apiv1.ContainerFigures
+	var cs []apiv1.Container
+	for _, f := range st.Containers {
+		if f.Running {
+			running = append(running, f)
+			cs = append(cs, f.Container)
+		}
+	}
+	stats := map[string]source.CgroupStats{}
+	var root source.CgroupStats
+	haveRoot := false
+	if c.stats != nil {
+		var err error
+		stats, root, err = c.stats.Read(cs)
+		if err != nil {
+			c.log.Warn("cgroup stats for /metrics", "err", err)
+		}
+		haveRoot = err == nil || root.MemUsage > 0
+	}
+	labels := newLabelSet(running)
+	now := float64(c.now().Unix())
+	for _, f := range running {
+		s, ok := stats[f.ID]
+		c.container(ch, labels.names, labels.values(f), f, s, ok, now)
+	}
+	if haveRoot {
+		c.machine(ch, labels.names, labels.empty(), root, now)
+	}
+}
+
+// labelSet is cAdvisor's label set: id, name, image, then one
+// container_label_<key> for each Docker label key any container has,
+// sanitised (two keys that sanitise alike keep the first, sorted).
+type labelSet struct {
+	names []string
+	keys  []string // the Docker label key of each container_label_ name
+}
+
+var invalidLabelChars = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+
+func newLabelSet(cs []apiv1.ContainerFigures) labelSet {
+	keys := map[string]bool{}
+	for _, c := range cs {
+		for k := range c.Labels {
+			keys[k] = true
+		}
+	}
+	ls := labelSet{names: []string{"id", "name", "image"}}
+	seen := map[string]bool{}
+	for _, k := range slices.Sorted(mapKeys(keys)) {
+		n := "container_label_" + invalidLabelChars.ReplaceAllString(k, "_")
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		ls.names = append(ls.names, n)
+		ls.keys = append(ls.keys, k)
+	}
+	return ls
+}
+
+func (ls labelSet) values(c apiv1.ContainerFigures) []string {
+	id := c.Cgroups.MemPath
+	if id == "" {
+		id = c.Cgroups.V2Path
+	}
+	if id == "" {
+		id = "/docker/" + c.ID
+	}
+	v := []string{id, c.Name, c.Image}
+	for _, k := range ls.keys {
+		v = append(v, c.Labels[k])
+	}
+	return v
+}
+
+// empty is the root's: id "/", nothing else.
+func (ls labelSet) empty() []string {
+	v := make([]string, len(ls.names))
+	v[0] = "/"
+	return v
+}
+
+func mapKeys(m map[string]bool) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// emit sends one metric; a bad one (it cannot be, by construction) is
+// logged, not a panic in the scrape.
+func (c *Collector) emit(ch chan<- prometheus.Metric, name, help string, t prometheus.ValueType, labels []string, v float64, values ...string) {
+	m, err := prometheus.NewConstMetric(prometheus.NewDesc(name, help, labels, nil), t, v, values...)
+	if err != nil {
+		c.log.Error("metric", "name", name, "err", err)
+		return
+	}
+	ch <- m
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// with is labels and values plus one more.
+func with(names, values []string, name, value string) ([]string, []string) {
+	return append(slices.Clone(names), name), append(slices.Clone(values), value)
+}
+
+func (c *Collector) daemon(ch chan<- prometheus.Metric, st apiv1.State) {
+	g, k := prometheus.GaugeValue, prometheus.CounterValue
+	c.emit(ch, "kwarden_ticks_total", "Ticks the daemon has recorded since it started.", k, nil, float64(st.Tick))
+	for _, s := range st.Sources {
+		l := []string{"source"}
+		c.emit(ch, "kwarden_source_success", "1 when the source's last read succeeded, 0 when it failed or the source is unavailable.", g, l,
+			b2f(s.State == apiv1.SourceOK), s.Name)
+		c.emit(ch, "kwarden_source_duration_seconds", "How long the source's last read took.", g, l, s.DurationSeconds, s.Name)
+		c.emit(ch, "kwarden_source_reads_total", "Reads of the source since the daemon started.", k, l, float64(s.Reads), s.Name)
+		c.emit(ch, "kwarden_source_failures_total", "Reads of the source that failed.", k, l, float64(s.Failures), s.Name)
+	}
+	c.emit(ch, "kwarden_docker_up", "1 when the Docker engine answers.", g, nil, b2f(st.Docker.Connected))
+	c.emit(ch, "kwarden_crosscheck_discrepancies", "Missing processes, drifting fields and duplicates in the last cross-check of the two kernel views.", g, nil,
+		float64(st.System.Discrepancies))
+	for _, kv := range []struct {
+		state string
+		v     uint64
+	}{{"total", st.System.MemTotalBytes}, {"used", st.System.MemUsedBytes}, {"free", st.System.MemFreeBytes}, {"available", st.System.MemAvailBytes}} {
+		c.emit(ch, "kwarden_memory_bytes", "The machine's memory by state (used is total − available).", g, []string{"state"}, float64(kv.v), kv.state)
+	}
+	c.emit(ch, "kwarden_cpu_usage_percent", "The machine's CPU use over the last tick, % of all CPUs.", g, nil, st.System.CPUPercent)
+	c.emit(ch, "kwarden_processes", "Processes (thread groups) the kernel view listed at the last tick.", g, nil, float64(st.System.Processes))
+}
