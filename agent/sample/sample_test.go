@@ -11,7 +11,6 @@ import (
 
 const ms = uint64(1_000_000)
 
-
 func proc(pid int32, start, cg, cpu, rss uint64) snapshot.Process {
 	return snapshot.Process{PID: pid, StartTimeNs: start, MemCgroupID: cg, CPUNs: cpu, RSSAnonBytes: rss, Threads: 1}
 }

@@ -19,10 +19,12 @@ type Docker struct {
 }
 
 // OpenDocker creates the watcher for host ("" for DOCKER_HOST or the
-// default socket); it reconnects at most every retry. It does not
-// contact the engine: Run does.
-func OpenDocker(host string, retry time.Duration, log *slog.Logger) (*Docker, error) {
-	w, err := containers.New(containers.Options{Host: host, Logger: log, RetryMax: retry})
+// default socket); it reconnects at most every retry, and finds the
+// containers' cgroups below procRoot and cgroupRoot ("" for the
+// system's). It does not contact the engine: Run does.
+func OpenDocker(host string, retry time.Duration, procRoot, cgroupRoot string, log *slog.Logger) (*Docker, error) {
+	w, err := containers.New(containers.Options{Host: host, Logger: log, RetryMax: retry,
+		Resolver: containers.Resolver{ProcRoot: procRoot, CgroupRoot: cgroupRoot}})
 	if err != nil {
 		return nil, err
 	}

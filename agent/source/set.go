@@ -103,7 +103,7 @@ func Open(ctx context.Context, cfg Config) (*Set, error) {
 	if retry <= 0 {
 		retry = 5 * time.Second
 	}
-	if s.Docker, err = OpenDocker(cfg.DockerHost, retry, log); err != nil {
+	if s.Docker, err = OpenDocker(cfg.DockerHost, retry, cfg.ProcRoot, cfg.CgroupRoot, log); err != nil {
 		s.Close()
 		return nil, err
 	}

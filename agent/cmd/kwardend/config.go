@@ -23,6 +23,8 @@ type config struct {
 	Interval   time.Duration `json:"interval"`   // "1s"; the course used 10s and 20s
 	Sources    string        `json:"sources"`    // both, kmod, ebpf
 	KmodRoot   string        `json:"kmod_root"`
+	ProcRoot   string        `json:"proc_root"`   // default /proc
+	CgroupRoot string        `json:"cgroup_root"` // default /sys/fs/cgroup
 	DockerHost string        `json:"docker_host"`
 	DB         string        `json:"db"`
 	// ResetDamaged moves a damaged history aside and starts a new one.
@@ -108,6 +110,8 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	interval := duration.Flag(fs, "interval", c.Interval, "sampling interval, a `duration`")
 	sources := fs.String("sources", c.Sources, "kernel views: both, kmod or ebpf")
 	kmodRoot := fs.String("kmod-root", "", "the module's files (default /proc/kwarden)")
+	procRoot := fs.String("proc-root", "", "the proc file system (default /proc)")
+	cgroupRoot := fs.String("cgroup-root", "", "the cgroup file systems (default /sys/fs/cgroup)")
 	dockerHost := fs.String("docker-host", "", "Docker engine address (default DOCKER_HOST or the system socket)")
 	db := fs.String("db", c.DB, "history database file")
 	resetDamaged := fs.Bool("db-reset-damaged", false, "if the history database is damaged, move it aside (to <db>.damaged-<time>) and start a new one")
@@ -193,6 +197,10 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			c.Sources = *sources
 		case "kmod-root":
 			c.KmodRoot = *kmodRoot
+		case "proc-root":
+			c.ProcRoot = *procRoot
+		case "cgroup-root":
+			c.CgroupRoot = *cgroupRoot
 		case "docker-host":
 			c.DockerHost = *dockerHost
 		case "db":

@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	d, err := daemon.New(ctx, daemon.Config{
 		Interval: cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
+		ProcRoot: cfg.ProcRoot, CgroupRoot: cfg.CgroupRoot,
 		DockerHost: cfg.DockerHost, DBPath: cfg.DB,
 		Thresholds:   sample.Thresholds{CPUPercent: cfg.CPUHigh, RAMPercent: cfg.RAMHigh},
 		RawRetention: cfg.RawRetention, Retention: cfg.Retention, ResetDamaged: cfg.ResetDamaged,

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,12 +31,72 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// A real Prometheus (Debian's package) scrapes kwardend's /metrics, and a
-// PromQL query returns the container's series.
+// promQuery asks a Prometheus for an instant vector.
+func promQuery(t *testing.T, port int, query string) []promSample {
+	t.Helper()
+	u := fmt.Sprintf("http://127.0.0.1:%d/api/v1/query?query=%s", port, url.QueryEscape(query))
+	var res struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(resp.Body).Decode(&res)
+	var out []promSample
+	for _, r := range res.Data.Result {
+		var v float64
+		fmt.Sscan(fmt.Sprint(r.Value[1]), &v)
+		out = append(out, promSample{r.Metric, v})
+	}
+	return out
+}
+
+type promSample struct {
+	labels map[string]string
+	value  float64
+}
+
+// cgroupFile reads a number, or a memory.stat key, of a container's
+// cgroup v1 controller on this host.
+func cgroupFile(t *testing.T, controller, id, file, key string) float64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", controller, "docker", id, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key == "" {
+		var v float64
+		fmt.Sscan(string(b), &v)
+		return v
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok && k == key {
+			var n float64
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	t.Fatalf("%s has no %s", file, key)
+	return 0
+}
+
+// A real Prometheus (Debian's package) scrapes kwardend, and PromQL
+// written for cAdvisor returns the same figures the cgroups count
+// themselves: a cpu container's CPU rate, a 128 MiB ram container's
+// working set and rss (memory.stat's). promtool accepts the scrape,
+// with a container whose labels are hostile.
 func TestPrometheusScrapes(t *testing.T) {
 	testenv.RequireNoErr(t, dockertest.Available(), "a Docker engine")
 	prom, err := exec.LookPath("prometheus")
 	testenv.RequireNoErr(t, err, "prometheus (apt-get install prometheus)")
+	testenv.Require(t, dirExists("/sys/fs/cgroup/memory/docker") || !testenv.InCI(), "cgroup v1 (this test reads the v1 files)")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	root, _ := filepath.Abs("../../..")
@@ -43,11 +104,21 @@ func TestPrometheusScrapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.Docker(ctx, "run", "-d", "--network", "none", "--name", "kwd-prom", "--label", "kwarden.kind=cpu",
-		"kwarden/load:cpu", "-workers", "1"); err != nil {
-		t.Fatal(err)
+	const hostile = "a\"b\\c\nd\x1b[31m\u202e"
+	runs := map[string][]string{
+		"kwd-prom-cpu":     {"--label", "kwarden.kind=cpu", "kwarden/load:cpu", "-workers", "1"},
+		"kwd-prom-ram":     {"--label", "kwarden.kind=ram", "kwarden/load:ram", "-bytes", "128MiB"},
+		"kwd-prom-hostile": {"--label", "a.b=" + hostile, "--label", "ünï=" + hostile, "--label", "kwarden.kind=" + hostile, "kwarden/load:low"},
 	}
-	defer eng.Docker(context.Background(), "rm", "-f", "kwd-prom")
+	ids := map[string]string{}
+	for name, args := range runs {
+		out, err := eng.Docker(ctx, append([]string{"run", "-d", "--network", "none", "--name", name}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = strings.TrimSpace(string(out))
+		defer eng.Docker(context.Background(), "rm", "-f", name)
+	}
 
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -75,49 +146,80 @@ func TestPrometheusScrapes(t *testing.T) {
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
 
-	query := `rate(container_cpu_usage_seconds_total{name="kwd-prom"}[5s])`
-	u := fmt.Sprintf("http://127.0.0.1:%d/api/v1/query?query=%s", port, url.QueryEscape(query))
-	deadline := time.Now().Add(60 * time.Second)
-	var firstSeen time.Time
-	for {
-		var res struct {
-			Status string `json:"status"`
-			Data   struct {
-				Result []struct {
-					Metric map[string]string `json:"metric"`
-					Value  [2]any            `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		if resp, err := http.Get(u); err == nil {
-			json.NewDecoder(resp.Body).Decode(&res)
-			resp.Body.Close()
-		}
-		// Judge the rate once the 5 s window holds only samples of the
-		// running container.
-		if len(res.Data.Result) > 0 && firstSeen.IsZero() {
-			firstSeen = time.Now()
-		}
-		if len(res.Data.Result) > 0 && time.Since(firstSeen) > 7*time.Second {
-			r := res.Data.Result[0]
-			t.Logf("%s = %v %v", query, r.Metric, r.Value[1])
-			if r.Metric["kind"] != "cpu" || r.Metric["image"] != "kwarden/load:cpu" {
-				t.Errorf("labels %v", r.Metric)
-			}
-			// One busy worker uses at most a core. How much of one it
-			// gets on a loaded 2-core machine varies; the agent's own
-			// accuracy is TestContainersFromEBPF's and TestDaemonEndToEnd's.
-			var cores float64
-			fmt.Sscan(fmt.Sprint(r.Value[1]), &cores)
-			if cores < 0.5 || cores > 1.15 {
-				t.Errorf("PromQL rate %.2f cores, want between 0.5 and 1.15", cores)
-			}
-			return
-		}
+	// Twelve seconds of scrapes: a 10 s rate needs them.
+	deadline := time.Now().Add(90 * time.Second)
+	for len(promQuery(t, port, `container_last_seen{name="kwd-prom-cpu"}`)) == 0 {
 		if time.Now().After(deadline) {
 			b, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
-			t.Fatalf("no series from Prometheus; last answer %+v\n%s", res, b)
+			t.Fatalf("no series from Prometheus\n%s", b)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+	cpuID := ids["kwd-prom-cpu"]
+	before := cgroupFile(t, "cpuacct", cpuID, "cpuacct.usage", "")
+	time.Sleep(12 * time.Second)
+	after := cgroupFile(t, "cpuacct", cpuID, "cpuacct.usage", "")
+	cgroupRate := (after - before) / 1e9 / 12
+
+	q := `sum(rate(container_cpu_usage_seconds_total{name="kwd-prom-cpu"}[10s]))`
+	r := promQuery(t, port, q)
+	if len(r) != 1 {
+		t.Fatalf("%s: %v", q, r)
+	}
+	t.Logf("%s = %.3f cores; the cgroup's own cpuacct.usage over 12 s: %.3f", q, r[0].value, cgroupRate)
+	if d := r[0].value - cgroupRate; d > 0.15*cgroupRate || -d > 0.15*cgroupRate {
+		t.Errorf("PromQL rate %.3f, cgroup %.3f: more than 15 %% apart", r[0].value, cgroupRate)
+	}
+	s := promQuery(t, port, `container_cpu_usage_seconds_total{name="kwd-prom-cpu"}`)
+	if len(s) != 1 || s[0].labels["cpu"] != "total" || s[0].labels["id"] != "/docker/"+cpuID ||
+		s[0].labels["image"] != "kwarden/load:cpu" || s[0].labels["container_label_kwarden_kind"] != "cpu" {
+		t.Errorf("cAdvisor's labels: %v", s)
+	}
+
+	ramID := ids["kwd-prom-ram"]
+	for _, c := range []struct {
+		query string
+		want  func() float64
+	}{
+		{`container_memory_working_set_bytes{name="kwd-prom-ram"}`, func() float64 {
+			return cgroupFile(t, "memory", ramID, "memory.usage_in_bytes", "") - cgroupFile(t, "memory", ramID, "memory.stat", "total_inactive_file")
+		}},
+		{`container_memory_rss{name="kwd-prom-ram"}`, func() float64 { return cgroupFile(t, "memory", ramID, "memory.stat", "total_rss") }},
+	} {
+		r := promQuery(t, port, c.query)
+		want := c.want()
+		if len(r) != 1 {
+			t.Errorf("%s: %v", c.query, r)
+			continue
+		}
+		t.Logf("%s = %.0f; the cgroup's own: %.0f", c.query, r[0].value, want)
+		if d := r[0].value - want; d > 1<<20 || -d > 1<<20 {
+			t.Errorf("%s = %.0f, the cgroup says %.0f: more than 1 MiB apart", c.query, r[0].value, want)
+		}
+	}
+
+	h := promQuery(t, port, `container_last_seen{name="kwd-prom-hostile"}`)
+	if len(h) != 1 || h[0].labels["container_label_a_b"] != hostile || h[0].labels["container_label_kwarden_kind"] != hostile ||
+		h[0].labels["container_label__n_"] != hostile {
+		t.Errorf("hostile labels through Prometheus: %v", h)
+	}
+
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	promtool, err := exec.LookPath("promtool")
+	testenv.RequireNoErr(t, err, "promtool (apt-get install prometheus)")
+	check := exec.CommandContext(ctx, promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(string(body))
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics on a real scrape: %v\n%s", err, out)
+	}
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
