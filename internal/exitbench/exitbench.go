@@ -23,14 +23,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kwarden/kwarden/bpf"
-	"github.com/kwarden/kwarden/internal/kmodtest/report"
 )
 
 // Run measures rounds pairs of secs-second rounds, one without and one
 // with the hook, in ABBA order so that a drift of the machine's speed
 // over the run does not favour either side.
-func Run(ctx context.Context, spawn string, rounds, secs int) (*report.ExitBench, error) {
-	rep := &report.ExitBench{Rounds: rounds, Seconds: float64(secs)}
+func Run(ctx context.Context, spawn string, rounds, secs int) (*Result, error) {
+	rep := &Result{Rounds: rounds, Seconds: float64(secs)}
 	var without, with, costs []float64
 	var runs uint64
 	var hookTime time.Duration

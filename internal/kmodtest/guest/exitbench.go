@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/kwarden/kwarden/internal/exitbench"
-	"github.com/kwarden/kwarden/internal/kmodtest/report"
 	"github.com/kwarden/kwarden/internal/vmtest/guest"
 )
 
@@ -21,7 +20,7 @@ func exitBench(ctx context.Context, args []string) error {
 	}
 	rep, err := exitbench.Run(ctx, spawnBin, rounds, secs)
 	if err != nil {
-		rep = &report.ExitBench{Error: err.Error()}
+		rep = &exitbench.Result{Error: err.Error()}
 	}
 	return guest.Emit("exitbench", rep)
 }

@@ -1,6 +1,8 @@
 // Package report defines the records the guest program (kwarden-guest)
 // emits from inside the test VM and the host side decodes: one type per
-// scenario, shared so that both sides agree on the fields.
+// scenario, shared so that both sides agree on the fields. The exit
+// bench's record is exitbench.Result, the type the measurement returns,
+// so that the bench depends on no test harness.
 package report
 
 import "fmt"
@@ -124,26 +126,6 @@ type Bench struct {
 	EBPFError string  `json:"ebpf_error,omitempty"`
 	// EBPFMethod is how the eBPF view took its snapshots.
 	EBPFMethod string `json:"ebpf_method,omitempty"`
-}
-
-// ExitBench is fork+exit throughput with and without the eBPF exit hook,
-// in alternating rounds of Seconds each.
-type ExitBench struct {
-	Hook        string  `json:"hook"`
-	Rounds      int     `json:"rounds"`
-	Seconds     float64 `json:"seconds"`
-	WithoutRate float64 `json:"without_per_s"` // median forks+exits per second
-	WithRate    float64 `json:"with_per_s"`
-	CostPct     float64 `json:"cost_pct"` // median over pairs of (without − with) / without
-	CostMinPct  float64 `json:"cost_min_pct"`
-	CostMaxPct  float64 `json:"cost_max_pct"`
-	Exits       int     `json:"exits"` // exit events read while hooked
-	// HookNsPerRun is the exit program's own run time per invocation,
-	// as the kernel counts it (bpf_stats); HookSharePct is that time per
-	// process exit as a share of one fork+exit cycle without the hook.
-	HookNsPerRun float64 `json:"hook_ns_per_run"`
-	HookSharePct float64 `json:"hook_share_pct"`
-	Error        string  `json:"error,omitempty"`
 }
 
 // CrossCheck is one module-vs-eBPF comparison round (see

@@ -81,7 +81,7 @@ func run() error {
 		if err := res.Err(); err != nil {
 			return fmt.Errorf("%s: %w", k.Release, err)
 		}
-		var e report.ExitBench
+		var e exitbench.Result
 		if err := res.DecodeRecord("exitbench", &e); err != nil {
 			return fmt.Errorf("%s: %w", k.Release, err)
 		}
@@ -108,7 +108,7 @@ func run() error {
 	return tw.Flush()
 }
 
-func exitRow(kernel string, e *report.ExitBench) string {
+func exitRow(kernel string, e *exitbench.Result) string {
 	if e.Error != "" {
 		return fmt.Sprintf("%s\terror: %s\t\t\t\t\t\t\t", kernel, e.Error)
 	}
