@@ -35,7 +35,7 @@ deps:
 # The main job for now: boot the 6.12 kernel with the module and show
 # what it publishes.
 demo:
-	$(GO) run ./internal/kmodtest/cmd/kmoddemo
+	$(GO) run ./test/cmd/kmoddemo
 
 test: kmod-check dkms-check generate-check test-go fuzz
 
@@ -105,10 +105,10 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs ./internal/crosscheck ./bpf
-	$(GO) run ./internal/kmodtest/cmd/kmodbench
-	$(GO) run ./agent/cmd/agentbench
-	$(GO) run ./internal/historytest/cmd/prunebench
-	$(GO) run ./internal/historytest/cmd/querybench
+	$(GO) run ./test/cmd/kmodbench
+	$(GO) run ./test/cmd/agentbench
+	$(GO) run ./test/cmd/prunebench
+	$(GO) run ./test/cmd/querybench
 
 clean:
 	rm -rf bin out

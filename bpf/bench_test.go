@@ -7,7 +7,7 @@ import (
 
 	"github.com/kwarden/kwarden/internal/procfs"
 	"github.com/kwarden/kwarden/internal/snapshot"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // BenchmarkDecode10k is the Go half of an eBPF snapshot: 10,000 records.

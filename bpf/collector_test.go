@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwarden/kwarden/internal/burn"
 	"github.com/kwarden/kwarden/internal/snapshot"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/burn"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // openCollector opens the real collector on the host kernel, or skips

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwarden/kwarden/internal/burn"
+	"github.com/kwarden/kwarden/test/burn"
 )
 
 // The test binary doubles as the children the tests need; the mode is

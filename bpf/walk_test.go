@@ -13,7 +13,7 @@ import (
 
 	"github.com/kwarden/kwarden/internal/crosscheck"
 	"github.com/kwarden/kwarden/internal/procfs"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // The process walk (kw_snap) and the task iterator (kw_iter) are two

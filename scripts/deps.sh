@@ -38,4 +38,4 @@ fi
 
 # Fetch and cache the kernel images the VM tests boot (apt-get download,
 # no install), so that the first test run does not pay for it.
-go run ./internal/vmtest/cmd/vmkernels
+go run ./test/cmd/vmkernels

@@ -11,7 +11,7 @@ import (
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/store"
-	"github.com/kwarden/kwarden/internal/historytest"
+	"github.com/kwarden/kwarden/test/historytest"
 )
 
 // Every answer is bounded whatever its parameters: a month's range with

@@ -13,7 +13,7 @@ import (
 	"github.com/kwarden/kwarden/agent/api"
 	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/store"
-	"github.com/kwarden/kwarden/internal/historytest"
+	"github.com/kwarden/kwarden/test/historytest"
 )
 
 const token = "0123456789abcdef0123"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // deps lists what pkg links, as the go command says.

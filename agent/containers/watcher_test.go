@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/bpf"
-	"github.com/kwarden/kwarden/internal/dockertest"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/dockertest"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 func TestMain(m *testing.M) {

@@ -13,7 +13,7 @@ import (
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
-	"github.com/kwarden/kwarden/internal/dockertest"
+	"github.com/kwarden/kwarden/test/dockertest"
 )
 
 func TestMain(m *testing.M) {

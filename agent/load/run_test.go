@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // waitFor polls cond for up to 10 s.

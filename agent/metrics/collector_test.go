@@ -15,7 +15,7 @@ import (
 
 	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/source"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // hostile is what a container's name (through the API) or a label can

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/agent/containers"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)

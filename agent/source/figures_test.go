@@ -11,9 +11,9 @@ import (
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/bpf"
-	"github.com/kwarden/kwarden/internal/dockertest"
 	"github.com/kwarden/kwarden/internal/snapshot"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/dockertest"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 func TestMain(m *testing.M) {

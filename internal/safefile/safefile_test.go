@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 const nobody = 65534

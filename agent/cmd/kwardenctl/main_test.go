@@ -22,7 +22,7 @@ import (
 	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/source"
-	"github.com/kwarden/kwarden/internal/dockertest"
+	"github.com/kwarden/kwarden/test/dockertest"
 )
 
 func TestMain(m *testing.M) {

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/kwarden/kwarden/internal/safefile"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // authRecorder is an API that records the Authorization header of every

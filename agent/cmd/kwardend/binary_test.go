@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // buildKwardend builds the real binary into a temporary directory, for

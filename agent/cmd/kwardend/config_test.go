@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/internal/duration"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // Every duration a user types takes days and weeks, in the file, the

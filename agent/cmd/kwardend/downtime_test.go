@@ -20,8 +20,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/kwarden/kwarden/agent/store"
-	"github.com/kwarden/kwarden/internal/historytest"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/historytest"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // memoryCgroup is a memory cgroup a test puts kwardend in.

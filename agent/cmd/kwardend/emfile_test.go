@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kwarden/kwarden/agent/sample"
-	"github.com/kwarden/kwarden/internal/dockertest"
+	"github.com/kwarden/kwarden/test/dockertest"
 )
 
 // A container started while kwardend has no file descriptor to spare

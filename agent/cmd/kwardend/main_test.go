@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwarden/kwarden/internal/dockertest"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/dockertest"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 func env(m map[string]string) func(string) (string, bool) {

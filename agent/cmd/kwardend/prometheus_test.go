@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwarden/kwarden/internal/dockertest"
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/dockertest"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 // freePort asks the kernel for a free loopback port.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/agent/apiv1"
-	"github.com/kwarden/kwarden/internal/dockertest"
+	"github.com/kwarden/kwarden/test/dockertest"
 )
 
 // sourceOf is the named source of a health answer.

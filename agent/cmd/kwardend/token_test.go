@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kwarden/kwarden/internal/testenv"
+	"github.com/kwarden/kwarden/test/testenv"
 )
 
 const goodToken = "0123456789abcdef-kwarden"
