@@ -1,5 +1,5 @@
 // Package exitbench measures what the eBPF exit hook costs a fork-heavy
-// workload: fork+exit throughput of the kwarden-spawn churn helper (a
+// workload: fork+exit throughput of taskfarm's churn mode (a
 // static C loop of fork, _exit, waitpid) with and without the hook
 // attached and its events drained, in alternating rounds so that both
 // sides share the machine's state. Used by make bench on the host and
@@ -28,7 +28,7 @@ import (
 // Run measures rounds pairs of secs-second rounds, one without and one
 // with the hook, in ABBA order so that a drift of the machine's speed
 // over the run does not favour either side.
-func Run(ctx context.Context, spawn string, rounds, secs int) (*Result, error) {
+func Run(ctx context.Context, taskfarm string, rounds, secs int) (*Result, error) {
 	rep := &Result{Rounds: rounds, Seconds: float64(secs)}
 	var without, with, costs []float64
 	var runs uint64
@@ -37,14 +37,14 @@ func Run(ctx context.Context, spawn string, rounds, secs int) (*Result, error) {
 		var pair [2]float64 // without, with
 		for _, hooked := range [][2]bool{{false, true}, {true, false}}[i%2] {
 			if !hooked {
-				r, err := churn(ctx, spawn, secs)
+				r, err := churn(ctx, taskfarm, secs)
 				if err != nil {
 					return nil, err
 				}
 				pair[0] = r
 				continue
 			}
-			r, exits, err := hookedRound(ctx, spawn, secs)
+			r, exits, err := hookedRound(ctx, taskfarm, secs)
 			if err != nil {
 				return nil, err
 			}
@@ -82,7 +82,7 @@ type hookedResult struct {
 
 // hookedRound runs one round with the collector open and a reader
 // draining its exit events, as the agent does.
-func hookedRound(ctx context.Context, spawn string, secs int) (hookedResult, int, error) {
+func hookedRound(ctx context.Context, taskfarm string, secs int) (hookedResult, int, error) {
 	col, err := bpf.Open(bpf.Options{})
 	if err != nil {
 		return hookedResult{}, 0, fmt.Errorf("open eBPF collector: %w", err)
@@ -114,7 +114,7 @@ func hookedRound(ctx context.Context, spawn string, secs int) (hookedResult, int
 			exits++
 		}
 	}()
-	rate, err := churn(ctx, spawn, secs)
+	rate, err := churn(ctx, taskfarm, secs)
 	// Let the reader collect the last batch before counting.
 	time.Sleep(300 * time.Millisecond)
 	cancel()
@@ -131,10 +131,10 @@ func hookedRound(ctx context.Context, spawn string, secs int) (hookedResult, int
 // that wanders between CPUs varies by ±20 % from one second to the next,
 // pinned by about ±2 %, which is what lets a few per cent be measured.
 // The collector's reader stays free to run on the other CPUs.
-func churn(ctx context.Context, spawn string, secs int) (float64, error) {
-	out, err := exec.CommandContext(ctx, spawn, "churn", strconv.Itoa(secs), "0").Output()
+func churn(ctx context.Context, taskfarm string, secs int) (float64, error) {
+	out, err := exec.CommandContext(ctx, taskfarm, "churn", strconv.Itoa(secs), "0").Output()
 	if err != nil {
-		return 0, fmt.Errorf("run %s churn: %w", spawn, err)
+		return 0, fmt.Errorf("run %s churn: %w", taskfarm, err)
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(string(out)), "forks "))
 	if err != nil {

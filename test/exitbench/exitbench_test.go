@@ -17,12 +17,12 @@ func TestRunOnHost(t *testing.T) {
 	testenv.Require(t, os.Geteuid() == 0, "loading eBPF programs needs root")
 	_, err := exec.LookPath("gcc")
 	testenv.RequireNoErr(t, err, "gcc builds the churn helper")
-	spawn := filepath.Join(t.TempDir(), "kwarden-spawn")
-	out, err := exec.Command("gcc", "-static", "-O2", "-pthread", "-o", spawn, "../kmodvm/spawn/spawn.c").CombinedOutput()
+	taskfarm := filepath.Join(t.TempDir(), "taskfarm")
+	out, err := exec.Command("gcc", "-static", "-O2", "-pthread", "-o", taskfarm, "../kmodvm/taskfarm/taskfarm.c").CombinedOutput()
 	if err != nil {
-		t.Fatalf("build spawn helper: %v\n%s", err, out)
+		t.Fatalf("build taskfarm: %v\n%s", err, out)
 	}
-	rep, err := Run(context.Background(), spawn, 1, 1)
+	rep, err := Run(context.Background(), taskfarm, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // Scenario is one boot: the guest subcommand and the VM it needs.
 type Scenario struct {
-	Args     []string // kwarden-guest arguments, the scenario name first
+	Args     []string // kwarden-scenarios arguments, the scenario name first
 	MemoryMB int
 	Timeout  time.Duration
 	Cgroup2  bool
@@ -22,12 +22,12 @@ type Scenario struct {
 func Boot(ctx context.Context, k vm.Kernel, ko string, g *Guests, sc Scenario, dir string, console io.Writer) (*vm.Result, error) {
 	initrd := filepath.Join(dir, fmt.Sprintf("initrd-%s-%s.gz", k.Release, sc.Args[0]))
 	files := []vm.File{
-		{Path: "/bin/kwarden-guest", Src: g.Guest, Mode: 0o755},
-		{Path: "/bin/kwarden-spawn", Src: g.Spawn, Mode: 0o755},
+		{Path: "/bin/kwarden-scenarios", Src: g.Scenarios, Mode: 0o755},
+		{Path: "/bin/taskfarm", Src: g.TaskFarm, Mode: 0o755},
 		{Path: "/kwarden.ko", Src: ko, Mode: 0o644},
 	}
 	init := vm.InitOptions{
-		Command:      append([]string{"/bin/kwarden-guest"}, sc.Args...),
+		Command:      append([]string{"/bin/kwarden-scenarios"}, sc.Args...),
 		Modules:      []string{"/kwarden.ko"},
 		MountCgroup2: sc.Cgroup2,
 	}

@@ -34,23 +34,23 @@ func RepoRoot() (string, error) {
 
 // Guests are the static programs the VM runs.
 type Guests struct {
-	Guest string // kwarden-guest, Go
-	Spawn string // kwarden-spawn, C
+	Scenarios string // kwarden-scenarios, Go
+	TaskFarm  string // taskfarm, C
 }
 
 // BuildGuests compiles the guest programs into dir.
 func BuildGuests(ctx context.Context, root, dir string) (*Guests, error) {
-	g := &Guests{Guest: filepath.Join(dir, "kwarden-guest"), Spawn: filepath.Join(dir, "kwarden-spawn")}
-	goCmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", g.Guest, "./test/kmodvm/guest")
+	g := &Guests{Scenarios: filepath.Join(dir, "kwarden-scenarios"), TaskFarm: filepath.Join(dir, "taskfarm")}
+	goCmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", g.Scenarios, "./test/kmodvm/scenarios")
 	goCmd.Dir = root
 	goCmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if err := run(goCmd, 5*time.Minute); err != nil {
-		return nil, fmt.Errorf("build guest program: %w", err)
+		return nil, fmt.Errorf("build scenarios program: %w", err)
 	}
 	cc := exec.CommandContext(ctx, "gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
-		"-o", g.Spawn, filepath.Join(root, "test/kmodvm/spawn/spawn.c"))
+		"-o", g.TaskFarm, filepath.Join(root, "test/kmodvm/taskfarm/taskfarm.c"))
 	if err := run(cc, 2*time.Minute); err != nil {
-		return nil, fmt.Errorf("build spawn helper: %w", err)
+		return nil, fmt.Errorf("build taskfarm: %w", err)
 	}
 	return g, nil
 }

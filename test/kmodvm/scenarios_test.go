@@ -25,7 +25,7 @@ func TestReload(t *testing.T) {
 
 // Every process's figures agree with /proc/<pid>/{stat,statm,status,io,
 // cgroup,cmdline} and task/*/schedstat read around the module read, with
-// the tolerances stated in guest/groundtruth.go; the workloads' known
+// the tolerances stated in scenarios/groundtruth.go; the workloads' known
 // figures (memory touched, CPU burnt by exited threads, zombie, stopped)
 // appear.
 func TestGroundTruth(t *testing.T) {
@@ -86,7 +86,7 @@ func TestChurn(t *testing.T) {
 
 // 10,000 processes are read completely, and a reader's kernel memory is
 // bounded: the same at 1,000 and 10,000 processes, and small. How it is
-// measured is documented on scaleReport in guest/scale.go.
+// measured is documented on scaleReport in scenarios/scale.go.
 func TestScale(t *testing.T) {
 	sc := Scenario{Args: []string{"scale", "1000", "10000"}, MemoryMB: 3072, Timeout: 8 * time.Minute}
 	boot(t, sc, func(t *testing.T, res *vm.Result) {

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 // consoleParser turns serial console lines into a Result. Markers are
@@ -45,7 +45,7 @@ func (p *consoleParser) scan(l string) {
 	}
 	marker, rest, _ := strings.Cut(l[i:], " ")
 	switch marker {
-	case guest.RecordMarker:
+	case record.RecordMarker:
 		p.record(rest)
 	case MarkerExit:
 		code, err := strconv.Atoi(strings.TrimSpace(rest))
@@ -76,7 +76,7 @@ func (p *consoleParser) record(rest string) {
 	name, data, ok := strings.Cut(rest, " ")
 	data = strings.TrimSpace(data)
 	switch {
-	case !ok || guest.ValidName(name) != nil:
+	case !ok || record.ValidName(name) != nil:
 		p.res.Malformed = append(p.res.Malformed, fmt.Sprintf("parse record %q: bad name", rest))
 	case !json.Valid([]byte(data)):
 		p.res.Malformed = append(p.res.Malformed, fmt.Sprintf("parse record %q: invalid JSON", rest))

@@ -5,7 +5,7 @@
 // with BuildInitramfs (its files plus a generated /init that loads modules
 // and runs one command), and boots it with Run. Run streams the serial
 // console and returns a Result: the command's exit status, structured
-// records the guest printed (see package guest), kernel problem lines
+// records the guest printed (see package record), kernel problem lines
 // (BUG, WARNING, Oops, lockups, panics, ...) and whether the run timed out.
 // Result.Err turns all of that into one error with the console tail.
 //

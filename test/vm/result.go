@@ -40,7 +40,7 @@ type Result struct {
 	TimedOut bool
 }
 
-// Record is one structured record printed by the guest, see package guest.
+// Record is one structured record printed by the guest, see package record.
 type Record struct {
 	Name string
 	Data json.RawMessage

@@ -92,7 +92,7 @@ func run() error {
 		return err
 	}
 
-	host, err := exitbench.Run(ctx, w.Guests.Spawn, *exitRounds, *exitSecs)
+	host, err := exitbench.Run(ctx, w.Guests.TaskFarm, *exitRounds, *exitSecs)
 	if err != nil {
 		return fmt.Errorf("host exit bench: %w", err)
 	}

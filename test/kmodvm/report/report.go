@@ -1,4 +1,4 @@
-// Package report defines the records the guest program (kwarden-guest)
+// Package report defines the records the guest program (kwarden-scenarios)
 // emits from inside the test VM and the host side decodes: one type per
 // scenario, shared so that both sides agree on the fields. The exit
 // bench's record is exitbench.Result, the type the measurement returns,
@@ -19,7 +19,7 @@ type Reload struct {
 	HeldOpenError string   `json:"held_open_error"` // the error of the read after rmmod
 }
 
-// GroundTruth compares the module with procfs (see guest/groundtruth.go
+// GroundTruth compares the module with procfs (see scenarios/groundtruth.go
 // for the tolerances).
 type GroundTruth struct {
 	Processes  int      `json:"processes"`

@@ -1,5 +1,5 @@
 // Command emitter is a guest program for package vm's integration test: it
-// reports a record through package guest and exits with a chosen status.
+// reports a record through package record and exits with a chosen status.
 package main
 
 import (
@@ -7,12 +7,12 @@ import (
 	"os"
 	"runtime"
 
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 func main() {
 	host, _ := os.Hostname()
-	err := guest.Emit("emitter", map[string]any{"args": os.Args[1:], "goos": runtime.GOOS, "host": host, "pid": os.Getpid()})
+	err := record.Emit("emitter", map[string]any{"args": os.Args[1:], "goos": runtime.GOOS, "host": host, "pid": os.Getpid()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

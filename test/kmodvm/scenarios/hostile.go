@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 // hostileNames are set with prctl(PR_SET_NAME); the kernel keeps the first
@@ -83,5 +83,5 @@ func hostile(ctx context.Context, _ []string) error {
 			}
 		}
 	}
-	return guest.Emit("hostile", rep)
+	return record.Emit("hostile", rep)
 }

@@ -22,7 +22,7 @@ import (
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/test/burn"
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 // xcheck compares the module's view with the eBPF view. Modes:
@@ -206,7 +206,7 @@ func xcheckSteady(ctx context.Context, n, rounds int) error {
 	settle()
 	v, err := openViews(ctx)
 	if err != nil {
-		return guest.Emit("xcheck", &report.CrossCheck{Mode: "steady", Error: err.Error()})
+		return record.Emit("xcheck", &report.CrossCheck{Mode: "steady", Error: err.Error()})
 	}
 	defer v.col.Close()
 	for round := range rounds {
@@ -215,7 +215,7 @@ func xcheckSteady(ctx context.Context, n, rounds int) error {
 		if err != nil {
 			return err
 		}
-		if err := guest.Emit("xcheck", v.record("steady", round, kmodFirst, r)); err != nil {
+		if err := record.Emit("xcheck", v.record("steady", round, kmodFirst, r)); err != nil {
 			return err
 		}
 	}
@@ -225,7 +225,7 @@ func xcheckSteady(ctx context.Context, n, rounds int) error {
 func xcheckChurn(ctx context.Context, secs int) error {
 	v, err := openViews(ctx)
 	if err != nil {
-		return guest.Emit("xcheck", &report.CrossCheck{Mode: "churn", Error: err.Error()})
+		return record.Emit("xcheck", &report.CrossCheck{Mode: "churn", Error: err.Error()})
 	}
 	defer v.col.Close()
 	var wg sync.WaitGroup
@@ -233,7 +233,7 @@ func xcheckChurn(ctx context.Context, secs int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = exec.CommandContext(ctx, spawnBin, "churn", strconv.Itoa(secs)).Run()
+			_ = exec.CommandContext(ctx, taskfarm, "churn", strconv.Itoa(secs)).Run()
 		}()
 	}
 	deadline := time.Now().Add(time.Duration(secs) * time.Second)
@@ -243,7 +243,7 @@ func xcheckChurn(ctx context.Context, secs int) error {
 		if err != nil {
 			return err
 		}
-		if err := guest.Emit("xcheck", v.record("churn", round, kmodFirst, r)); err != nil {
+		if err := record.Emit("xcheck", v.record("churn", round, kmodFirst, r)); err != nil {
 			return err
 		}
 	}
@@ -324,7 +324,7 @@ func xcheckPidns(ctx context.Context) error {
 	for _, c := range r.Churn {
 		rep.Shown = append(rep.Shown, fmt.Sprintf("churn %d %q %s", c.PID, c.Comm, c.Reason))
 	}
-	return guest.Emit("xcheck", rep)
+	return record.Emit("xcheck", rep)
 }
 
 // ebpfDump runs as pid 1 of a new pid namespace: it takes one eBPF
@@ -357,7 +357,7 @@ func ebpfDump(ctx context.Context, path string) error {
 func xcheckExits(ctx context.Context, args []string) error {
 	col, err := bpf.Open(bpf.Options{ExitPoll: 20 * time.Millisecond})
 	if err != nil {
-		return guest.Emit("exit", &report.Exit{Error: err.Error()})
+		return record.Emit("exit", &report.Exit{Error: err.Error()})
 	}
 	defer col.Close()
 	want := map[int]*report.Exit{}
@@ -383,7 +383,7 @@ func xcheckExits(ctx context.Context, args []string) error {
 		if err != nil {
 			for _, rep := range want {
 				rep.Error = "no exit event: " + err.Error()
-				_ = guest.Emit("exit", rep)
+				_ = record.Emit("exit", rep)
 			}
 			return nil
 		}
@@ -394,7 +394,7 @@ func xcheckExits(ctx context.Context, args []string) error {
 		delete(want, int(e.Process.PID))
 		rep.EventNs, rep.ExitCode, rep.HasMM = e.Process.CPUNs, e.ExitCode, e.HasMM
 		rep.RSSBytes, rep.Threads = e.Process.RSSBytes(), e.Process.Threads
-		if err := guest.Emit("exit", rep); err != nil {
+		if err := record.Emit("exit", rep); err != nil {
 			return err
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/kwarden/kwarden/internal/procfs"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 // Tolerances of the ground-truth comparison. The module and procfs cannot
@@ -91,7 +91,7 @@ func groundTruth(ctx context.Context, _ []string) error {
 	if err := checkSystem(ctx, rep); err != nil {
 		return err
 	}
-	return guest.Emit("groundtruth", rep)
+	return record.Emit("groundtruth", rep)
 }
 
 func walk(w *procfs.Walker) (map[int32]*procfs.Sample, error) {

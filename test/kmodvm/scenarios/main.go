@@ -1,4 +1,4 @@
-// Command kwarden-guest runs inside the test VM (see package kmodvm). Each
+// Command kwarden-scenarios runs inside the test VM (see package kmodvm). Each
 // subcommand is one scenario: it drives the kwarden module through its
 // /proc files, checks what it can check inside the guest, and reports its
 // findings as test/vm records for the host test to judge.
@@ -36,14 +36,14 @@ var scenarios = map[string]scenario{
 
 func main() {
 	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "kwarden-guest:", err)
+		fmt.Fprintln(os.Stderr, "kwarden-scenarios:", err)
 		os.Exit(1)
 	}
 }
 
 func run() error {
 	if len(os.Args) < 2 {
-		return fmt.Errorf("usage: kwarden-guest SCENARIO [ARGS...]")
+		return fmt.Errorf("usage: kwarden-scenarios SCENARIO [ARGS...]")
 	}
 	sc, ok := scenarios[os.Args[1]]
 	if !ok {

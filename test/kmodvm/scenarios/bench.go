@@ -13,7 +13,7 @@ import (
 	"github.com/kwarden/kwarden/internal/procfs"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 // bench takes a list of target process counts and a round count.
@@ -102,7 +102,7 @@ func bench(ctx context.Context, args []string) error {
 			rep.EBPFRatio = rep.WalkMs / rep.EBPFMs
 			rep.EBPFMethod = col.SnapshotMethod()
 		}
-		if err := guest.Emit("bench", rep); err != nil {
+		if err := record.Emit("bench", rep); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/kwarden/kwarden/test/exitbench"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 // exitBench measures the exit hook's cost to fork+exit throughput:
@@ -18,9 +18,9 @@ func exitBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := exitbench.Run(ctx, spawnBin, rounds, secs)
+	rep, err := exitbench.Run(ctx, taskfarm, rounds, secs)
 	if err != nil {
 		rep = &exitbench.Result{Error: err.Error()}
 	}
-	return guest.Emit("exitbench", rep)
+	return record.Emit("exitbench", rep)
 }

@@ -20,7 +20,7 @@ import (
 )
 
 const (
-	spawnBin   = "/bin/kwarden-spawn"
+	taskfarm   = "/bin/taskfarm"
 	modulePath = "/kwarden.ko"
 	procRoot   = kmodfmt.DefaultRoot
 )
@@ -62,11 +62,11 @@ type group struct {
 	cmds []*exec.Cmd
 }
 
-// start runs kwarden-spawn with argv (argv[0] is the name it sees) and
+// start runs taskfarm with argv (argv[0] is the name it sees) and
 // waits for its "ready" line. The helper gets its own process group so
 // that its children die with it.
 func (g *group) start(ctx context.Context, argv ...string) (pid int, out []string, err error) {
-	cmd := exec.CommandContext(ctx, spawnBin)
+	cmd := exec.CommandContext(ctx, taskfarm)
 	cmd.Args = argv
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr

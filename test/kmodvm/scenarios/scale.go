@@ -10,7 +10,7 @@ import (
 
 	"github.com/kwarden/kwarden/internal/kmodfmt"
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 func scale(ctx context.Context, args []string) error {
@@ -25,7 +25,7 @@ func scale(ctx context.Context, args []string) error {
 		if err != nil {
 			rep = &report.Scale{Sleepers: n, Error: err.Error()}
 		}
-		if err := guest.Emit("scale", rep); err != nil {
+		if err := record.Emit("scale", rep); err != nil {
 			return err
 		}
 		if i < len(args)-1 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kwarden-spawn: the workloads the kernel-module tests run inside the test
+ * taskfarm: the workloads the kernel-module tests run inside the test
  * VM. It is C rather than Go because the scale tests fork ten thousand
  * processes, which only a small static binary can do in a small VM, and
  * because it sets comm with prctl() on the thread that owns it.
@@ -230,6 +230,6 @@ int main(int argc, char **argv)
 		}
 		return churn(atof(argv[2]));
 	}
-	fprintf(stderr, "usage: kwarden-spawn sleepers N | name COMM [ARGS...] | threads N MS | mem ANON_MB SHM_MB | io MB PATH | zombie | spin | churn SECONDS [CPU]\n");
+	fprintf(stderr, "usage: taskfarm sleepers N | name COMM [ARGS...] | threads N MS | mem ANON_MB SHM_MB | io MB PATH | zombie | spin | churn SECONDS [CPU]\n");
 	return 2;
 }

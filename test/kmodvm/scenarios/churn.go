@@ -12,7 +12,7 @@ import (
 	"github.com/kwarden/kwarden/internal/kmodfmt"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 // churn runs 8 concurrent readers of the module's files while forkers
@@ -41,7 +41,7 @@ func churn(ctx context.Context, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := exec.CommandContext(ctx, spawnBin, "churn", strconv.Itoa(secs)).Output()
+			out, err := exec.CommandContext(ctx, taskfarm, "churn", strconv.Itoa(secs)).Output()
 			if err != nil {
 				fail("forker: %v", err)
 				return
@@ -107,5 +107,5 @@ func churn(ctx context.Context, args []string) error {
 	for n := range forkCounts {
 		rep.Forks += n
 	}
-	return guest.Emit("churn", rep)
+	return record.Emit("churn", rep)
 }

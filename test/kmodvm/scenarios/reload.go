@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 // reload unloads and loads the module repeatedly, reading every file in
@@ -66,5 +66,5 @@ func reload(ctx context.Context, args []string) error {
 	} else if _, err := parseChecked(raw); err != nil {
 		fail("parse after final insmod: %v", err)
 	}
-	return guest.Emit("reload", rep)
+	return record.Emit("reload", rep)
 }

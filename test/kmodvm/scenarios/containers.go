@@ -13,7 +13,7 @@ import (
 	"github.com/kwarden/kwarden/internal/kmodfmt"
 	"github.com/kwarden/kwarden/internal/snapshot"
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 const cgroupRoot = "/sys/fs/cgroup"
@@ -138,7 +138,7 @@ func containers(ctx context.Context, _ []string) error {
 	for id := range wantPIDs {
 		fail("container %s missing", id)
 	}
-	return guest.Emit("containers", rep)
+	return record.Emit("containers", rep)
 }
 
 // checkCgroupID compares the module's cgroup id with the cgroup

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kwarden/kwarden/test/kmodvm/report"
-	"github.com/kwarden/kwarden/test/vm/guest"
+	"github.com/kwarden/kwarden/test/vm/record"
 )
 
 func hygiene(ctx context.Context, args []string) error {
@@ -52,5 +52,5 @@ func hygiene(ctx context.Context, args []string) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("hygiene: %w", ctx.Err())
 	}
-	return guest.Emit("hygiene", rep)
+	return record.Emit("hygiene", rep)
 }
