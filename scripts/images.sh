@@ -11,7 +11,7 @@ trap 'rm -rf "$ctx"' EXIT
 
 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$ctx/kwarden-load" ./agent/cmd/kwarden-load
 for kind in cpu ram io disk low; do
-	sed "s/@KIND@/$kind/g" image/load/Dockerfile.in >"$ctx/Dockerfile"
+	sed "s/@KIND@/$kind/g" agent/load/Dockerfile.in >"$ctx/Dockerfile"
 	# The classic builder needs nothing from a registry for FROM scratch.
 	DOCKER_BUILDKIT=0 "$docker" build -q -t "kwarden/load:$kind" "$ctx" >/dev/null
 	echo "built kwarden/load:$kind"

@@ -12,4 +12,7 @@
 //
 // Each kind runs until its Duration is over (0: until the context ends,
 // which kwarden-load ties to SIGTERM, so docker stop is immediate).
+//
+// Dockerfile.in is the template of the images kwarden/load:<kind>:
+// scripts/images.sh (make images) fills in the kind.
 package load
