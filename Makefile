@@ -25,9 +25,42 @@ FUZZ_TARGETS = \
 	./agent/cmd/kwardenctl:FuzzEscape \
 	./internal/duration:FuzzParse
 
-.PHONY: images all deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
+.PHONY: images all build install install-check deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
 
 all: kmod-check
+
+# The product's binaries, into bin/: static (CGO_ENABLED=0), paths of
+# this machine trimmed, and the tree's version stamped in, so that what
+# is installed says where it came from.
+BINARIES = kwardend kwardenctl kwarden-load kwarden-spawn
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+LDFLAGS  = -X github.com/kwarden/kwarden/internal/version.Version=$(VERSION)
+
+build:
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./agent/cmd/,$(BINARIES))
+
+# Installs the binaries and the systemd units under PREFIX, below DESTDIR
+# when a package or an image is being assembled. The units name
+# /usr/bin/...; for another PREFIX their ExecStart lines are rewritten.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+UNITDIR  = $(PREFIX)/lib/systemd/system
+
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(addprefix bin/,$(BINARIES)) $(DESTDIR)$(BINDIR)/
+	@set -e; for u in agent/systemd/*.service agent/systemd/*.timer; do \
+		dst=$(DESTDIR)$(UNITDIR)/$$(basename $$u); echo "install $$u -> $$dst"; \
+		sed 's|^ExecStart=/usr/bin/|ExecStart=$(BINDIR)/|' $$u >$$dst; chmod 0644 $$dst; \
+	done
+
+# make install into a scratch DESTDIR, twice (PREFIX=/usr and another):
+# every file where it belongs, with its mode, units pointing at the
+# installed binaries, and the version stamped in.
+install-check:
+	@GO=$(GO) MAKE=$(MAKE) bash scripts/install-check.sh
 
 deps:
 	scripts/deps.sh
@@ -37,7 +70,7 @@ deps:
 demo:
 	$(GO) run ./test/cmd/kmoddemo
 
-test: kmod-check dkms-check generate-check test-go fuzz
+test: kmod-check dkms-check generate-check install-check test-go fuzz
 
 # -p 1: the VM tests of several packages must not share the 2 cores, or
 # a TCG guest can starve long enough to trip the kernel's stall detectors.

@@ -4,6 +4,7 @@
 // course's cron line.
 //
 //	kwarden-spawn [-profile A|B|C] [-docker-host ADDR] [-o table|json]
+//	kwarden-spawn -version
 //
 // The engine is -docker-host, else DOCKER_HOST, else the system's socket.
 // It exits 0 when every container of the round started (and for -h), 1
@@ -24,6 +25,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/kwarden/kwarden/agent/spawn"
+	"github.com/kwarden/kwarden/internal/version"
 )
 
 func main() {
@@ -52,6 +54,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	profile := fs.String("profile", "B", "the course's generator version: A, B or C")
 	host := fs.String("docker-host", "", "Docker engine (default DOCKER_HOST or the system socket)")
 	format := fs.String("o", "table", "output: table or json")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -69,6 +72,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (-h shows the usage)", fs.Args())
+	}
+	if *showVersion {
+		_, err := fmt.Fprintln(out, "kwarden-spawn", version.Version)
+		return err
 	}
 	p, ok := spawn.Profiles[*profile]
 	if !ok {

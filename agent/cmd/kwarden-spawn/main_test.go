@@ -90,7 +90,8 @@ func TestRefused(t *testing.T) {
 	}
 }
 
-// -h prints the usage to stdout and exits 0, through the real binary.
+// -h prints the usage to stdout and exits 0, through the real binary;
+// -version says devel when make build did not stamp one.
 func TestHelp(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "kwarden-spawn")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -104,6 +105,9 @@ func TestHelp(t *testing.T) {
 	}
 	if !strings.HasPrefix(stdout.String(), usage+"\n") || !strings.Contains(stdout.String(), "-profile") || stderr.Len() > 0 {
 		t.Errorf("kwarden-spawn -h: stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+	if out, err := exec.Command(bin, "-version").Output(); err != nil || string(out) != "kwarden-spawn devel\n" {
+		t.Errorf("kwarden-spawn -version: %q, %v", out, err)
 	}
 	cmd = exec.Command(bin, "-profile", "Z")
 	cmd.Stderr = &stderr

@@ -1,0 +1,2 @@
+// Package version holds the version make build stamps into kwarden's binaries.
+package version
