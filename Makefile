@@ -25,7 +25,7 @@ FUZZ_TARGETS = \
 	./agent/cmd/kwardenctl:FuzzEscape \
 	./internal/duration:FuzzParse
 
-.PHONY: images all build install install-check deps demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
+.PHONY: images all build install install-check deps demo kmod-demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
 
 all: kmod-check
 
@@ -65,9 +65,16 @@ install-check:
 deps:
 	scripts/deps.sh
 
-# The main job for now: boot the 6.12 kernel with the module and show
-# what it publishes.
-demo:
+# The main job: the agent at work on this machine (as root). A Docker
+# engine that answers, or a private dockerd the demo starts; the workload
+# images; kwardend with the eBPF view; one kwarden-spawn round of profile
+# B; then kwardenctl status and /metrics. Everything it started it stops.
+demo: build
+	$(GO) run ./test/cmd/agentdemo -bin bin
+
+# The module's demo: boot the 6.12 kernel under qemu with the module,
+# show what it publishes, and cross-check it against the eBPF view.
+kmod-demo:
 	$(GO) run ./test/cmd/kmoddemo
 
 test: kmod-check dkms-check generate-check install-check test-go fuzz
