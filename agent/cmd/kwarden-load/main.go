@@ -9,12 +9,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,25 +26,48 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h: run printed the usage
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "kwarden-load:", err)
 		os.Exit(2)
 	}
 }
 
-func run(ctx context.Context, args []string, logOut io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		return fmt.Errorf("usage: kwarden-load cpu|ram|io|disk|low [-workers N] [-bytes SIZE] [-duration D] [-dir DIR]")
+const usage = "usage: kwarden-load cpu|ram|io|disk|low [-workers N] [-bytes SIZE] [-duration D] [-dir DIR]"
+
+// run runs the kind of load args[0] names, logging to logOut. -h, before
+// or after the kind, prints the usage to out and returns flag.ErrHelp.
+func run(ctx context.Context, args []string, out, logOut io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
 	}
-	spec := load.Spec{Kind: load.Kind(args[0])}
-	fs := flag.NewFlagSet("kwarden-load "+args[0], flag.ContinueOnError)
+	kind, rest := args[0], args[1:]
+	if strings.HasPrefix(kind, "-") {
+		kind, rest = "", args // flags before a kind: only -h makes sense
+	}
+	spec := load.Spec{Kind: load.Kind(kind)}
+	fs := flag.NewFlagSet("kwarden-load", flag.ContinueOnError)
 	fs.SetOutput(logOut)
 	fs.IntVar(&spec.Workers, "workers", 0, "busy (cpu) or syncing (io) workers; 0: the kind's default")
 	size := fs.String("bytes", "0", "memory to hold (ram) or bytes to write (disk), e.g. 64MiB, 100MB; 0: the kind's default")
 	fs.DurationVar(&spec.Duration, "duration", 0, "how long to run; 0: until SIGTERM")
 	fs.StringVar(&spec.Dir, "dir", load.DefaultDir, "directory for the io and disk kinds' files")
-	if err := fs.Parse(args[1:]); err != nil {
+	// The usage is printed here rather than by flag: after a parse error
+	// to logOut, with the error, and for -h, which asked for it, to out.
+	fs.Usage = func() {}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+		}
+		fmt.Fprintln(fs.Output(), usage)
+		fs.PrintDefaults()
 		return err
+	}
+	if kind == "" {
+		return errors.New(usage)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,7 +126,17 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	idleTimeout := duration.Flag(fs, "idle-timeout", c.IdleTimeout, "how long the API keeps an idle keep-alive connection, a `duration`")
 	shutdownTimeout := duration.Flag(fs, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may finish at stop, a `duration`")
 	maxConns := fs.Int("max-connections", c.MaxConns, "connections the API serves at once (0: min(1024, half the soft file limit))")
+	// The settings are listed here rather than by flag: after a parse
+	// error to stderr, with the error, as before; for -h, which asked for
+	// them, to stdout (for a pager or grep), and main takes flag.ErrHelp
+	// for success.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+		}
+		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
 		return c, err
 	}
 	if fs.NArg() > 0 {

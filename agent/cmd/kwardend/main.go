@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -38,7 +39,11 @@ func main() {
 		stop()
 	}()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(ctx, os.Args[1:], os.LookupEnv, log, nil); err != nil {
+	err := run(ctx, os.Args[1:], os.LookupEnv, log, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h: load listed the settings
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "kwardend:", err)
 		if errors.Is(err, store.ErrDamaged) && !strings.Contains(err.Error(), "-db-reset-damaged") {
 			// Damage met while running; Open's own message has the hint.
