@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -38,6 +39,12 @@ func TestCommands(t *testing.T) {
 	defer cancel()
 	root, _ := filepath.Abs("../../..")
 	eng := dockertest.ForTest(t, root)
+	// kwardenctl spawn runs kwarden-spawn, found on PATH here.
+	bin := t.TempDir()
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../kwarden-spawn").CombinedOutput(); err != nil {
+		t.Fatalf("build kwarden-spawn: %v\n%s", err, out)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	d, err := daemon.New(ctx, daemon.Config{Interval: 200 * time.Millisecond, Sources: source.EBPFOnly,
 		DockerHost: eng.Host, DBPath: filepath.Join(t.TempDir(), "h.db")}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

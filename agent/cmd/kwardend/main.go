@@ -22,10 +22,8 @@ import (
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/duration"
+	"github.com/kwarden/kwarden/internal/version"
 )
-
-// version is the build, set by make build (-ldflags -X main.version=…).
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -97,9 +95,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err != nil {
 		return err
 	}
-	reg := metrics.NewRegistry(d.State, d.Sources().Stats, version, log)
+	reg := metrics.NewRegistry(d.State, d.Sources().Stats, version.Version, log)
 	srv := newServer(cfg, api.New(d, api.Options{Token: cfg.Token, Logger: log, EventWriteTimeout: cfg.WriteTimeout,
-		Version: version, Metrics: metrics.Handler(reg, log)}), log)
+		Version: version.Version, Metrics: metrics.Handler(reg, log)}), log)
 	// The daemon stops after the API: answers still in flight at stop
 	// read its history, which Run closes when it returns.
 	dctx, stopDaemon := context.WithCancel(context.WithoutCancel(ctx))

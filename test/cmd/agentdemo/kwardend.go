@@ -4,17 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
 
-	"github.com/kwarden/kwarden/agent/api"
+	"github.com/kwarden/kwarden/agent/apiv1"
+	"github.com/kwarden/kwarden/agent/client"
 )
 
 // kwardend is the daemon the demo started.
@@ -83,7 +82,7 @@ func startKwardend(ctx context.Context, bin, dockerHost, dir string) (*kwardend,
 	for {
 		h, err := health(ctx, k.url)
 		if err == nil && h.Tick > 0 && h.Docker {
-			fmt.Printf("kwardend: %s, tick %d, docker connected, sources %v\n", h.Status, h.Tick, h.Sources)
+			fmt.Printf("kwardend: %s, tick %d, docker connected\n", h.Status, h.Tick)
 			return k, nil
 		}
 		select {
@@ -100,23 +99,12 @@ func startKwardend(ctx context.Context, bin, dockerHost, dir string) (*kwardend,
 	}
 }
 
-func health(ctx context.Context, url string) (api.Health, error) {
-	var h api.Health
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", url+"/api/v1/health", nil)
+func health(ctx context.Context, url string) (apiv1.Health, error) {
+	c, err := client.New(client.Options{Addr: url, Timeout: 5 * time.Second})
 	if err != nil {
-		return h, err
+		return apiv1.Health{}, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return h, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return h, errors.New(resp.Status)
-	}
-	return h, json.NewDecoder(resp.Body).Decode(&h)
+	return c.Health(ctx)
 }
 
 // stop ends kwardend: SIGTERM, then SIGKILL after 15 s.
