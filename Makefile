@@ -127,11 +127,13 @@ images:
 # clang into the committed bpf/kwarden_x86_bpfel.{go,o}.
 generate:
 	$(GO) generate ./bpf
+	$(GO) test -count=1 -run '^TestAPIDocs$$' ./agent/apiv1 -update
 
 # The committed bpf2go output must be exactly what the sources give
 # (clang 14's output is deterministic).
 generate-check: generate
 	@git diff --quiet -- bpf/kwarden_x86_bpfel.go bpf/kwarden_x86_bpfel.o || { git status --short -- bpf/; echo "bpf: generated files differ from the sources: run make generate and commit"; exit 1; }
+	@git diff --quiet -- docs/openapi.json docs/api.md || { git status --short -- docs/; echo "api: docs/openapi.json or docs/api.md differ from agent/apiv1: run make generate and commit"; exit 1; }
 
 # Refresh the CO-RE type header from the running kernel's BTF. Any recent
 # kernel will do: relocations adapt the programs to 6.1, 6.12 and 6.18.
