@@ -351,10 +351,6 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	}
 	cs, dockerStatus, _ := d.srcs.Docker.Read()
 	st.Docker = dockerStatus
-	mem, err := d.srcs.Cgroups.Read(cs)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", d.srcs.Cgroups.Name(), err))
-	}
 	var figs []sample.Figures
 	d.exitMu.Lock()
 	if procs != nil {
@@ -365,11 +361,16 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	d.pending = d.pending[:0]
 	d.exitMu.Unlock()
 	if procs != nil {
-		figs = d.sampler.Sample(procs, cs, sys.MemTotal, mem)
+		figs = d.sampler.Sample(procs, cs, sys.MemTotal)
 	} else {
 		for _, c := range cs {
 			figs = append(figs, sample.Figures{Container: c})
 		}
+	}
+	// The memory cgroups after the processes: a container whose
+	// processes did nothing keeps its last read for a while (Fill).
+	if err := d.srcs.Cgroups.Fill(figs); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", d.srcs.Cgroups.Name(), err))
 	}
 	st.Containers = figs
 	st.System = store.SystemPoint{Time: now, MemTotalBytes: sys.MemTotal, MemUsedBytes: sys.Used(),

@@ -108,10 +108,11 @@ type Memory struct {
 	Usage, WorkingSet uint64
 }
 
-// Sample computes the figures of every container in cs from ps and the
-// containers' memory (by id; a running container absent from it has
-// none). memTotal is the machine's memory, for RAM %.
-func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memTotal uint64, mem map[string]Memory) []Figures {
+// Sample computes the figures of every container in cs from ps;
+// memTotal is the machine's memory, for RAM %. The memory cgroup's
+// figures (MemUsageBytes, WorkingSetBytes) are left for the caller to
+// fill (source.Cgroups.Fill): reading them is I/O, Sample only counts.
+func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memTotal uint64) []Figures {
 	if s.prev == nil {
 		s.prev, s.exitedCPU, s.exitedKeys = map[string]point{}, map[string]uint64{}, map[snapshot.Key]bool{}
 		s.byID, s.listed = map[string]*Figures{}, map[snapshot.Key]bool{}
@@ -181,8 +182,6 @@ func (s *Sampler) Sample(ps *snapshot.Processes, cs []containers.Container, memT
 			f.Class = s.classify(f)
 		}
 		if f.Running {
-			m := mem[f.ID]
-			f.MemUsageBytes, f.WorkingSetBytes = m.Usage, m.WorkingSet
 			s.prev[f.ID] = point{cpu: f.CPUNs, at: ps.TimeNs}
 		}
 	}

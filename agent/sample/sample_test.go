@@ -25,7 +25,7 @@ func TestCPUPercentAcrossExits(t *testing.T) {
 	// t=0: a has two processes (100 ms, 50 ms), b one.
 	s1 := &snapshot.Processes{TimeNs: 1000 * ms, Processes: []snapshot.Process{
 		proc(1, 1, 10, 100*ms, 1<<20), proc(2, 2, 10, 50*ms, 1<<20), proc(3, 3, 20, 0, 1<<20), proc(4, 4, 99, 500*ms, 0)}}
-	f := s.Sample(s1, cs, 100<<20, nil)
+	f := s.Sample(s1, cs, 100<<20)
 	if f[0].CPUPercent != 0 || f[0].Class != "" || f[0].Processes != 2 || f[0].RSSBytes != 2<<20 || f[0].RAMPercent != 2 {
 		t.Fatalf("first sample %+v", f[0])
 	}
@@ -35,7 +35,7 @@ func TestCPUPercentAcrossExits(t *testing.T) {
 	s.Exited(Exit{Key: snapshot.Key{PID: 2, StartTimeNs: 2}, MemcgID: 10, CPUNs: 80 * ms, ExitNs: 1500 * ms})
 	s2 := &snapshot.Processes{TimeNs: 2000 * ms, Processes: []snapshot.Process{
 		proc(1, 1, 10, 500*ms, 1<<20), proc(2, 2, 10, 80*ms, 0), proc(3, 3, 20, 900*ms, 1<<20)}}
-	f = s.Sample(s2, cs, 100<<20, nil)
+	f = s.Sample(s2, cs, 100<<20)
 	if math.Abs(f[0].CPUPercent-43) > 1e-9 || f[0].Processes != 1 || f[0].Class != Low {
 		t.Errorf("a: %.2f %%, %d processes, class %s; want 43 %%, 1, low", f[0].CPUPercent, f[0].Processes, f[0].Class)
 	}
@@ -44,7 +44,7 @@ func TestCPUPercentAcrossExits(t *testing.T) {
 	}
 	// The zombie is reaped: a's cumulative time stays continuous.
 	s3 := &snapshot.Processes{TimeNs: 3000 * ms, Processes: []snapshot.Process{proc(1, 1, 10, 500*ms, 1<<20)}}
-	f = s.Sample(s3, cs, 100<<20, nil)
+	f = s.Sample(s3, cs, 100<<20)
 	if f[0].CPUPercent != 0 || f[0].CPUNs != 580*ms {
 		t.Errorf("after the reap: %.2f %%, cumulative %d; want 0, 580 ms", f[0].CPUPercent, f[0].CPUNs)
 	}
@@ -55,13 +55,13 @@ func TestCPUPercentAcrossExits(t *testing.T) {
 func TestLateExitWaits(t *testing.T) {
 	s := &Sampler{}
 	cs := []containers.Container{ctr("a", 10)}
-	s.Sample(&snapshot.Processes{TimeNs: 1000 * ms, Processes: []snapshot.Process{proc(1, 1, 10, 100*ms, 0)}}, cs, 0, nil)
+	s.Sample(&snapshot.Processes{TimeNs: 1000 * ms, Processes: []snapshot.Process{proc(1, 1, 10, 100*ms, 0)}}, cs, 0)
 	s.Exited(Exit{Key: snapshot.Key{PID: 1, StartTimeNs: 1}, MemcgID: 10, CPUNs: 300 * ms, ExitNs: 2500 * ms})
-	f := s.Sample(&snapshot.Processes{TimeNs: 2000 * ms, Processes: []snapshot.Process{proc(1, 1, 10, 200*ms, 0)}}, cs, 0, nil)
+	f := s.Sample(&snapshot.Processes{TimeNs: 2000 * ms, Processes: []snapshot.Process{proc(1, 1, 10, 200*ms, 0)}}, cs, 0)
 	if math.Abs(f[0].CPUPercent-10) > 1e-9 {
 		t.Errorf("%.2f %%, want 10 %%: the exit after the snapshot was applied early", f[0].CPUPercent)
 	}
-	f = s.Sample(&snapshot.Processes{TimeNs: 3000 * ms}, cs, 0, nil)
+	f = s.Sample(&snapshot.Processes{TimeNs: 3000 * ms}, cs, 0)
 	if math.Abs(f[0].CPUPercent-10) > 1e-9 {
 		t.Errorf("%.2f %%, want 10 %% (300 − 200 ms over 1 s)", f[0].CPUPercent)
 	}
@@ -72,8 +72,8 @@ func TestLateExitWaits(t *testing.T) {
 func TestLostExitClamps(t *testing.T) {
 	s := &Sampler{}
 	cs := []containers.Container{ctr("a", 10)}
-	s.Sample(&snapshot.Processes{TimeNs: 1000 * ms, Processes: []snapshot.Process{proc(1, 1, 10, 900*ms, 0)}}, cs, 0, nil)
-	f := s.Sample(&snapshot.Processes{TimeNs: 2000 * ms}, cs, 0, nil)
+	s.Sample(&snapshot.Processes{TimeNs: 1000 * ms, Processes: []snapshot.Process{proc(1, 1, 10, 900*ms, 0)}}, cs, 0)
+	f := s.Sample(&snapshot.Processes{TimeNs: 2000 * ms}, cs, 0)
 	if f[0].CPUPercent != 0 {
 		t.Errorf("%.2f %%", f[0].CPUPercent)
 	}

@@ -212,56 +212,111 @@ func statValue(f *rereader.File, key string) (uint64, error) {
 }
 
 // Cgroups reads the running containers' memory cgroups each tick: the
-// usage every time, memory.stat (for the working set) when the usage
-// drifted (cgroupMemory). A read fails when a container's files that
-// should be there cannot be read (the daemon out of descriptors, say);
-// a container whose cgroups are not known yet, or went, is not a
-// failure.
+// usage, and memory.stat (for the working set) when the usage drifted
+// (cgroupMemory). A read fails when a container's files that should be
+// there cannot be read (the daemon out of descriptors, say); a container
+// whose cgroups are not known yet, or went, is not a failure.
+//
+// Fill reads a container's usage again only when its processes did
+// something since the last read (CPU time, resident memory, I/O or
+// their number changed) or the last read is IdleMaxAge old: most of a
+// course's containers sleep, and the usage read was a quarter of a
+// tick's cost at 200 containers. An idle container's memory can be that
+// old; page cache the kernel reclaims from it shows within IdleMaxAge.
 type Cgroups struct {
 	*Meter
 	mem cgroupMemory
+	// IdleMaxAge bounds how old an idle container's memory may be; 0
+	// means 5 s.
+	IdleMaxAge time.Duration
+	last       map[string]lastRead
 }
 
-// NewCgroups reads below root ("" for /sys/fs/cgroup).
-func NewCgroups(root string) *Cgroups {
-	return &Cgroups{Meter: newMeter("cgroups"), mem: cgroupMemory{CgroupRoot: root}}
+// lastRead is a container's memory at its last read, and the activity
+// of its processes then.
+type lastRead struct {
+	mem      sample.Memory
+	activity activity
+	at       time.Time
 }
 
-// Read returns the memory of every running container of cs, by id, and
-// forgets (closes the files of) the others. Not safe for concurrent
-// use: the daemon's loop owns it.
-func (c *Cgroups) Read(cs []containers.Container) (map[string]sample.Memory, error) {
+// activity is what changes when a container's processes do anything.
+type activity struct {
+	cpuNs, rss, read, write uint64
+	processes               int
+	cg                      containers.Cgroups
+}
+
+func activityOf(f *sample.Figures) activity {
+	return activity{cpuNs: f.CPUNs, rss: f.RSSBytes, read: f.ReadBytes, write: f.WriteBytes, processes: f.Processes, cg: f.Cgroups}
+}
+
+// Fill sets the memory of every running container of figs, reading its
+// cgroup when it was active or its last read is old (above), and
+// forgets the others. Not safe for concurrent use.
+func (c *Cgroups) Fill(figs []sample.Figures) error {
 	start := time.Now()
-	out := make(map[string]sample.Memory, len(cs))
-	running := make(map[string]bool, len(cs))
-	var failed int
+	maxAge := c.IdleMaxAge
+	if maxAge <= 0 {
+		maxAge = 5 * time.Second
+	}
+	if c.last == nil {
+		c.last = map[string]lastRead{}
+	}
+	running := make(map[string]bool, len(figs))
+	var failed, total int
 	var first error
-	for _, ct := range cs {
-		if !ct.Running || ct.Cgroups == (containers.Cgroups{}) {
+	for i := range figs {
+		f := &figs[i]
+		if !f.Running || f.Cgroups == (containers.Cgroups{}) {
 			continue
 		}
-		running[ct.ID] = true
-		m, err := c.mem.Of(ct.ID, ct.Cgroups)
+		total++
+		running[f.ID] = true
+		act := activityOf(f)
+		if l, ok := c.last[f.ID]; ok && l.activity == act && start.Sub(l.at) < maxAge {
+			f.MemUsageBytes, f.WorkingSetBytes = l.mem.Usage, l.mem.WorkingSet
+			continue
+		}
+		m, err := c.mem.Of(f.ID, f.Cgroups)
 		switch {
 		case err == nil:
-			out[ct.ID] = m
+			f.MemUsageBytes, f.WorkingSetBytes = m.Usage, m.WorkingSet
+			c.last[f.ID] = lastRead{mem: m, activity: act, at: start}
 		case errors.Is(err, errGone):
+			delete(c.last, f.ID)
 		default:
+			delete(c.last, f.ID)
 			if failed++; first == nil {
-				first = fmt.Errorf("container %.12s: %w", ct.ID, err)
+				first = fmt.Errorf("container %.12s: %w", f.ID, err)
 			}
 		}
 	}
+	c.forget(running)
+	var err error
+	if failed > 0 {
+		err = fmt.Errorf("memory files of %d of %d running containers unreadable: %w", failed, total, first)
+	}
+	return c.observe(start, err)
+}
+
+// forget closes the files of the containers not running.
+func (c *Cgroups) forget(running map[string]bool) {
 	for id := range c.mem.open {
 		if !running[id] {
 			c.mem.Forget(id)
 		}
 	}
-	var err error
-	if failed > 0 {
-		err = fmt.Errorf("memory files of %d of %d running containers unreadable: %w", failed, len(running), first)
+	for id := range c.last {
+		if !running[id] {
+			delete(c.last, id)
+		}
 	}
-	return out, c.observe(start, err)
+}
+
+// NewCgroups reads below root ("" for /sys/fs/cgroup).
+func NewCgroups(root string) *Cgroups {
+	return &Cgroups{Meter: newMeter("cgroups"), mem: cgroupMemory{CgroupRoot: root}}
 }
 
 // Close closes every open file.

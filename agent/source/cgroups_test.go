@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/agent/containers"
+	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/test/testenv"
 )
 
@@ -33,10 +34,10 @@ func mkfiles(dir string, files map[string]string) error {
 	return nil
 }
 
-// A read of every running container: one whose cgroup is gone is no
+// A fill of every running container: one whose cgroup is gone is no
 // failure; one whose files exist but cannot be read is, counted and
 // named, and the others are still read.
-func TestCgroupsRead(t *testing.T) {
+func TestCgroupsFill(t *testing.T) {
 	root := t.TempDir()
 	if err := mkfiles(root+"/memory/docker/a", map[string]string{"memory.usage_in_bytes": "100\n", "memory.stat": "total_inactive_file 10\n"}); err != nil {
 		t.Fatal(err)
@@ -53,7 +54,21 @@ func TestCgroupsRead(t *testing.T) {
 		{ID: "unresolved", Running: true},
 		{ID: "stopped", Cgroups: containers.Cgroups{MemPath: "/docker/a"}},
 	}
-	mem, err := c.Read(cs)
+	fill := func() (map[string]sample.Memory, error) {
+		figs := make([]sample.Figures, len(cs))
+		for i, ct := range cs {
+			figs[i].Container = ct
+		}
+		err := c.Fill(figs)
+		mem := map[string]sample.Memory{}
+		for _, f := range figs {
+			if f.MemUsageBytes != 0 {
+				mem[f.ID] = sample.Memory{Usage: f.MemUsageBytes, WorkingSet: f.WorkingSetBytes}
+			}
+		}
+		return mem, err
+	}
+	mem, err := fill()
 	if mem["a"].Usage != 100 || mem["a"].WorkingSet != 90 || len(mem) != 1 {
 		t.Errorf("figures: %+v", mem)
 	}
@@ -67,7 +82,7 @@ func TestCgroupsRead(t *testing.T) {
 	os.Remove(root + "/memory/docker/b/memory.usage_in_bytes")
 	os.WriteFile(root+"/memory/docker/b/memory.usage_in_bytes", []byte("7\n"), 0o644)
 	cs[0].Running = false
-	mem, err = c.Read(cs)
+	mem, err = fill()
 	if err != nil || mem["b"].Usage != 7 || len(c.mem.open) != 1 || c.Status().State != "ok" {
 		t.Errorf("second read: %+v %v, %d open, %+v", mem, err, len(c.mem.open), c.Status())
 	}
@@ -204,4 +219,44 @@ func dirExists(p string) bool {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// Fill reads an active container every time, an idle one once per
+// IdleMaxAge.
+func TestCgroupsFillSkipsIdle(t *testing.T) {
+	root := t.TempDir()
+	dir := root + "/memory/docker/a"
+	if err := mkfiles(dir, map[string]string{"memory.usage_in_bytes": "100\n", "memory.stat": "total_inactive_file 0\n"}); err != nil {
+		t.Fatal(err)
+	}
+	c := NewCgroups(root)
+	c.IdleMaxAge = time.Hour
+	defer c.Close()
+	figs := []sample.Figures{{Container: containers.Container{ID: "a", Running: true, Cgroups: containers.Cgroups{MemPath: "/docker/a"}},
+		CPUNs: 1, Processes: 1}}
+	if err := c.Fill(figs); err != nil || figs[0].MemUsageBytes != 100 {
+		t.Fatalf("first: %+v %v", figs[0], err)
+	}
+	mkfiles(dir, map[string]string{"memory.usage_in_bytes": "200\n"})
+	figs[0].MemUsageBytes = 0
+	c.Fill(figs)
+	if figs[0].MemUsageBytes != 100 {
+		t.Errorf("idle: read again (%d), want the last read kept", figs[0].MemUsageBytes)
+	}
+	figs[0].CPUNs = 2 // it ran
+	c.Fill(figs)
+	if figs[0].MemUsageBytes != 200 {
+		t.Errorf("active: %d, want read again", figs[0].MemUsageBytes)
+	}
+	c.IdleMaxAge = time.Nanosecond
+	mkfiles(dir, map[string]string{"memory.usage_in_bytes": "300\n"})
+	c.Fill(figs)
+	if figs[0].MemUsageBytes != 300 {
+		t.Errorf("idle past the age: %d, want read again", figs[0].MemUsageBytes)
+	}
+	figs[0].Running = false
+	c.Fill(figs)
+	if len(c.mem.open) != 0 || len(c.last) != 0 {
+		t.Errorf("a stopped container's files kept: %d open, %d remembered", len(c.mem.open), len(c.last))
+	}
 }

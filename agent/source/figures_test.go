@@ -106,11 +106,10 @@ func TestContainersFromEBPF(t *testing.T) {
 			t.Fatal(err)
 		}
 		drain()
-		mem, err := cg.Read(cs)
-		if err != nil {
+		figs = s.Sample(&ps, cs, 24<<30)
+		if err := cg.Fill(figs); err != nil {
 			t.Fatal(err)
 		}
-		figs = s.Sample(&ps, cs, 24<<30, mem)
 		time.Sleep(3 * time.Second)
 	}
 	for _, f := range figs {

@@ -210,11 +210,10 @@ func kwardenCollect(ctx context.Context, col *bpf.Collector, cs []containers.Con
 			return collectTimes{}, err
 		}
 		t1 := time.Now()
-		mem, err := cg.Read(cs)
-		if err != nil {
+		figs := s.Sample(&ps, cs, 1)
+		if err := cg.Fill(figs); err != nil {
 			return collectTimes{}, err
 		}
-		figs := s.Sample(&ps, cs, 1, mem)
 		total, snap = append(total, time.Since(t0)), append(snap, t1.Sub(t0))
 		for _, f := range figs {
 			if f.Processes == 0 {
