@@ -27,10 +27,14 @@ type Stat struct {
 	Flags      uint64 // task->flags; PF_KTHREAD marks kernel threads
 	UTimeTicks uint64
 	STimeTicks uint64
-	Threads    uint32
-	StartTicks uint64
-	VSZBytes   uint64
-	RSSPages   uint64
+	// CUTimeTicks and CSTimeTicks are the CPU time of the children the
+	// process waited for (signed in the kernel, never negative).
+	CUTimeTicks uint64
+	CSTimeTicks uint64
+	Threads     uint32
+	StartTicks  uint64
+	VSZBytes    uint64
+	RSSPages    uint64
 }
 
 // pfKthread is PF_KTHREAD from include/linux/sched.h, stable since 2.6.
@@ -67,7 +71,8 @@ func ParseStat(b []byte) (Stat, error) {
 	for _, x := range []struct {
 		field int
 		dst   *uint64
-	}{{4, &ppid}, {9, &s.Flags}, {14, &s.UTimeTicks}, {15, &s.STimeTicks}, {20, &threads},
+	}{{4, &ppid}, {9, &s.Flags}, {14, &s.UTimeTicks}, {15, &s.STimeTicks},
+		{16, &s.CUTimeTicks}, {17, &s.CSTimeTicks}, {20, &threads},
 		{22, &s.StartTicks}, {23, &s.VSZBytes}, {24, &s.RSSPages}} {
 		v, err := strconv.ParseUint(string(f[x.field-3]), 10, 64)
 		if err != nil {
