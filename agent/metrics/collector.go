@@ -36,7 +36,8 @@ func (c *Collector) Describe(chan<- *prometheus.Desc) {}
 // Collect sends every metric of the last tick.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	st := c.state()
-	c.daemon(ch, st)
+	s := &scrape{ch: ch, descs: map[descKey]*prometheus.Desc{}, log: c.log}
+	s.daemon(st)
 	var running []apiv1.ContainerFigures
 	var cs []apiv1.Container
 	for _, f := range st.Containers {
@@ -59,11 +60,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	labels := newLabelSet(running)
 	now := float64(c.now().Unix())
 	for _, f := range running {
-		s, ok := stats[f.ID]
-		c.container(ch, labels.names, labels.values(f), f, s, ok, now)
+		cs, ok := stats[f.ID]
+		s.container(labels.names, labels.values(f), f, cs, ok, now)
 	}
 	if haveRoot {
-		c.machine(ch, labels.names, labels.empty(), root, now)
+		s.machine(labels.names, labels.empty(), root, now)
 	}
 }
 
@@ -130,15 +131,41 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 	}
 }
 
+// scrape is one Collect: where metrics go, and the descriptions built so
+// far. A description is the same for every container (its label names
+// are the scrape's); building one validates and hashes every name, and
+// building one per series was a third of a scrape's cost.
+type scrape struct {
+	ch    chan<- prometheus.Metric
+	descs map[descKey]*prometheus.Desc
+	log   *slog.Logger
+}
+
+// descKey tells a scrape's descriptions apart: within one scrape a
+// metric's label names are the label set's, plus at most one more.
+type descKey struct {
+	name, last string
+	labels     int
+}
+
 // emit sends one metric; a bad one (it cannot be, by construction) is
 // logged, not a panic in the scrape.
-func (c *Collector) emit(ch chan<- prometheus.Metric, name, help string, t prometheus.ValueType, labels []string, v float64, values ...string) {
-	m, err := prometheus.NewConstMetric(prometheus.NewDesc(name, help, labels, nil), t, v, values...)
+func (s *scrape) emit(name, help string, t prometheus.ValueType, labels []string, v float64, values ...string) {
+	k := descKey{name: name, labels: len(labels)}
+	if len(labels) > 0 {
+		k.last = labels[len(labels)-1]
+	}
+	d, ok := s.descs[k]
+	if !ok {
+		d = prometheus.NewDesc(name, help, labels, nil)
+		s.descs[k] = d
+	}
+	m, err := prometheus.NewConstMetric(d, t, v, values...)
 	if err != nil {
-		c.log.Error("metric", "name", name, "err", err)
+		s.log.Error("metric", "name", name, "err", err)
 		return
 	}
-	ch <- m
+	s.ch <- m
 }
 
 func b2f(b bool) float64 {
@@ -153,26 +180,26 @@ func with(names, values []string, name, value string) ([]string, []string) {
 	return append(slices.Clone(names), name), append(slices.Clone(values), value)
 }
 
-func (c *Collector) daemon(ch chan<- prometheus.Metric, st apiv1.State) {
+func (s *scrape) daemon(st apiv1.State) {
 	g, k := prometheus.GaugeValue, prometheus.CounterValue
-	c.emit(ch, "kwarden_ticks_total", "Ticks the daemon has recorded since it started.", k, nil, float64(st.Tick))
-	for _, s := range st.Sources {
+	s.emit("kwarden_ticks_total", "Ticks the daemon has recorded since it started.", k, nil, float64(st.Tick))
+	for _, src := range st.Sources {
 		l := []string{"source"}
-		c.emit(ch, "kwarden_source_success", "1 when the source's last read succeeded, 0 when it failed or the source is unavailable.", g, l,
-			b2f(s.State == apiv1.SourceOK), s.Name)
-		c.emit(ch, "kwarden_source_duration_seconds", "How long the source's last read took.", g, l, s.DurationSeconds, s.Name)
-		c.emit(ch, "kwarden_source_reads_total", "Reads of the source since the daemon started.", k, l, float64(s.Reads), s.Name)
-		c.emit(ch, "kwarden_source_failures_total", "Reads of the source that failed.", k, l, float64(s.Failures), s.Name)
+		s.emit("kwarden_source_success", "1 when the source's last read succeeded, 0 when it failed or the source is unavailable.", g, l,
+			b2f(src.State == apiv1.SourceOK), src.Name)
+		s.emit("kwarden_source_duration_seconds", "How long the source's last read took.", g, l, src.DurationSeconds, src.Name)
+		s.emit("kwarden_source_reads_total", "Reads of the source since the daemon started.", k, l, float64(src.Reads), src.Name)
+		s.emit("kwarden_source_failures_total", "Reads of the source that failed.", k, l, float64(src.Failures), src.Name)
 	}
-	c.emit(ch, "kwarden_docker_up", "1 when the Docker engine answers.", g, nil, b2f(st.Docker.Connected))
-	c.emit(ch, "kwarden_crosscheck_discrepancies", "Missing processes, drifting fields and duplicates in the last cross-check of the two kernel views.", g, nil,
+	s.emit("kwarden_docker_up", "1 when the Docker engine answers.", g, nil, b2f(st.Docker.Connected))
+	s.emit("kwarden_crosscheck_discrepancies", "Missing processes, drifting fields and duplicates in the last cross-check of the two kernel views.", g, nil,
 		float64(st.System.Discrepancies))
 	for _, kv := range []struct {
 		state string
 		v     uint64
 	}{{"total", st.System.MemTotalBytes}, {"used", st.System.MemUsedBytes}, {"free", st.System.MemFreeBytes}, {"available", st.System.MemAvailBytes}} {
-		c.emit(ch, "kwarden_memory_bytes", "The machine's memory by state (used is total − available).", g, []string{"state"}, float64(kv.v), kv.state)
+		s.emit("kwarden_memory_bytes", "The machine's memory by state (used is total − available).", g, []string{"state"}, float64(kv.v), kv.state)
 	}
-	c.emit(ch, "kwarden_cpu_usage_percent", "The machine's CPU use over the last tick, % of all CPUs.", g, nil, st.System.CPUPercent)
-	c.emit(ch, "kwarden_processes", "Processes (thread groups) the kernel view listed at the last tick.", g, nil, float64(st.System.Processes))
+	s.emit("kwarden_cpu_usage_percent", "The machine's CPU use over the last tick, % of all CPUs.", g, nil, st.System.CPUPercent)
+	s.emit("kwarden_processes", "Processes (thread groups) the kernel view listed at the last tick.", g, nil, float64(st.System.Processes))
 }

@@ -25,7 +25,7 @@ const hostile = "a\"b\\c\nd\x1b[31m\u202e"
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
 // v1tree is a cgroup v1 tree with one container, /docker/aaa.
-func v1tree(t *testing.T) string {
+func v1tree(t testing.TB) string {
 	root := t.TempDir()
 	for name, body := range map[string]string{
 		"memory/memory.stat":                               "total_rss 10\ntotal_cache 20\ntotal_inactive_file 5\n",
@@ -64,7 +64,7 @@ func state() apiv1.State {
 		System:  apiv1.SystemPoint{MemTotalBytes: 8 << 30, MemUsedBytes: 2 << 30}}
 }
 
-func scrape(t *testing.T, h http.Handler, accept string) (string, string) {
+func scrapeBody(t *testing.T, h http.Handler, accept string) (string, string) {
 	t.Helper()
 	req := httptest.NewRequest("GET", "/metrics", nil)
 	if accept != "" {
@@ -81,7 +81,7 @@ func scrape(t *testing.T, h http.Handler, accept string) (string, string) {
 func TestCollector(t *testing.T) {
 	stats := source.NewStatsReader(v1tree(t))
 	reg := NewRegistry(state, stats, "v-test", nil)
-	body, ctype := scrape(t, Handler(reg, nil), "")
+	body, ctype := scrapeBody(t, Handler(reg, nil), "")
 	if !strings.HasPrefix(ctype, "text/plain") {
 		t.Errorf("content type %q", ctype)
 	}
@@ -123,7 +123,7 @@ func TestCollector(t *testing.T) {
 	if stats.Status().State != apiv1.SourceOK {
 		t.Errorf("stats source: %+v", stats.Status())
 	}
-	om, ctype := scrape(t, Handler(reg, nil), "application/openmetrics-text; version=1.0.0")
+	om, ctype := scrapeBody(t, Handler(reg, nil), "application/openmetrics-text; version=1.0.0")
 	if !strings.HasPrefix(ctype, "application/openmetrics-text") || !strings.HasSuffix(om, "# EOF\n") {
 		t.Errorf("OpenMetrics: %q, ends %q", ctype, om[max(0, len(om)-20):])
 	}
