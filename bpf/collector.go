@@ -46,9 +46,9 @@ type Options struct {
 
 // Snapshot methods, as reported by Collector.SnapshotMethod.
 const (
-	// SnapshotProcessWalk is kw_snap: a sleepable program walks the
-	// process list with an open-coded task iterator (kernels since 6.7).
-	SnapshotProcessWalk = "bpf_iter_task (all processes)"
+	// SnapshotProcessWalk is kw_snap: a sleepable program walks every
+	// thread with an open-coded task iterator (kernels since 6.7).
+	SnapshotProcessWalk = "bpf_iter_task (all threads)"
 	// SnapshotTaskIterator is kw_iter: the iter/task program, called for
 	// every thread (6.1 and later).
 	SnapshotTaskIterator = "iter/task"

@@ -355,14 +355,30 @@ static __always_inline char kw_state(struct task_struct *t)
  * kw_gather() in the module computes them. @self is a thread of the group
  * the program holds a BTF pointer to (the leader in the iterator, the
  * exiting thread in the exit hook); it supplies the mm, which the
- * leader may already have dropped when a non-leader exits last.
+ * leader may already have dropped when a non-leader exits last. Without
+ * @walk_threads (kw_snap, whose iterator visits the threads itself) the
+ * threads' own figures are left to the caller (kw_walk_apply()).
  *
  * Fields are read with plain loads through BTF pointers (the JIT turns
  * them into guarded moves); only what is reached through computed
  * addresses (other threads, per-CPU counters) needs probe reads.
  */
+/* Adds the threads' figures a walk summed to the group's record. */
+static __always_inline void kw_walk_apply(struct kw_proc *r, const struct kw_walk *w)
+{
+	if (!w->done)
+		r->flags |= KW_F_THREADS_PARTIAL;
+	r->threads_seen = w->seen;
+	r->running = w->running;
+	r->cpu_ns += w->cpu_ns;
+	r->user_ns += w->user_ns;
+	r->system_ns += w->system_ns;
+	for (int i = 0; i < KW_IO_N; i++)
+		r->io[i] += w->io[i];
+}
+
 static __always_inline void kw_gather(struct kw_proc *r, struct task_struct *leader,
-				      struct task_struct *self)
+				      struct task_struct *self, bool walk_threads)
 {
 	struct signal_struct *sig = leader->signal;
 	const struct cred *cred = leader->real_cred;
@@ -392,7 +408,9 @@ static __always_inline void kw_gather(struct kw_proc *r, struct task_struct *lea
 	 * nr_threads and the thread list change together under siglock, so
 	 * one thread means @self is the only one on the list.
 	 */
-	if (r->nr_threads == 1) {
+	if (!walk_threads) {
+		/* the caller sums the threads */
+	} else if (r->nr_threads == 1) {
 		kw_thread_direct(&w, self);
 		w.done = true;
 	} else {
@@ -402,15 +420,8 @@ static __always_inline void kw_gather(struct kw_proc *r, struct task_struct *lea
 		w.node = first;
 		bpf_loop(KW_MAX_THREADS, kw_walk_thread, &w, 0);
 	}
-	if (!w.done)
-		r->flags |= KW_F_THREADS_PARTIAL;
-	r->threads_seen = w.seen;
-	r->running = w.running;
-	r->cpu_ns += w.cpu_ns;
-	r->user_ns += w.user_ns;
-	r->system_ns += w.system_ns;
-	for (int i = 0; i < KW_IO_N; i++)
-		r->io[i] += w.io[i];
+	if (walk_threads)
+		kw_walk_apply(r, &w);
 
 	r->cgroup_id = leader->cgroups->dfl_cgrp->kn->id;
 	int memid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
@@ -441,7 +452,7 @@ int kw_iter(struct bpf_iter__task *ctx)
 	if (!t || t->pid != t->tgid)
 		return 0;
 	r.kind = KW_KIND_SNAPSHOT;
-	kw_gather(&r, t, t);
+	kw_gather(&r, t, t, true);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }
@@ -452,8 +463,13 @@ int kw_iter(struct bpf_iter__task *ctx)
  * kw_iter elsewhere). kw_iter is called for every thread and returns at
  * once for all but the leaders, yet the kernel still looks each thread
  * up, pins and releases it; at 200 containers that is 3,700 threads for
- * 470 processes. BPF_TASK_ITER_ALL_PROCS walks the process list itself.
- * User space runs the program (BPF_PROG_RUN) and reads the mmapped array.
+ * 470 processes. BPF_TASK_ITER_ALL_THREADS follows the process list and
+ * each process's thread list itself, pinning nothing, and hands out
+ * every thread as a BTF pointer: a process's threads come right after
+ * its leader, so they are summed into the leader's record with plain
+ * loads, where the list walk (kw_walk_thread()) pays five probe reads a
+ * thread. User space runs the program (BPF_PROG_RUN) and reads the
+ * mmapped array.
  *
  * Locking: the process list and every task_struct reached from it are
  * RCU-protected; this program is sleepable, so it takes the RCU read lock
@@ -489,7 +505,8 @@ int kw_snap(void *ctx)
 {
 	struct bpf_iter_task it;
 	struct task_struct *t;
-	struct kw_proc *r;
+	struct kw_proc *r = NULL;
+	struct kw_walk w = {};
 	__u32 n = 0;
 
 	snap_full = 0;
@@ -504,23 +521,39 @@ int kw_snap(void *ctx)
 	if (snap_nested)
 		return 0;
 	bpf_rcu_read_lock();
-	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_PROCS);
+	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_THREADS);
 	while ((t = bpf_iter_task_next(&it))) {
-		__u32 i = n;
-
 		/* The walk starts at init_task, pid 0, which /proc does not list. */
 		if (t->pid == 0)
 			continue;
-		r = bpf_map_lookup_elem(&snap, &i);
-		if (!r) {
-			snap_full = 1;
-			break;
+		if (t->pid == t->tgid) {
+			__u32 i = n;
+
+			if (r)
+				kw_walk_apply(r, &w);
+			r = bpf_map_lookup_elem(&snap, &i);
+			if (!r) {
+				snap_full = 1;
+				break;
+			}
+			__builtin_memset(r, 0, sizeof(*r));
+			r->kind = KW_KIND_SNAPSHOT;
+			kw_gather(r, t, t, false);
+			__builtin_memset(&w, 0, sizeof(w));
+			w.done = true;
+			n++;
+		} else if (!r || r->tgid != t->tgid) {
+			/*
+			 * Not the last leader's: the leader was not seen (it
+			 * cannot be, the iterator gives a leader before its
+			 * threads), or the array ran out. Skip it.
+			 */
+			continue;
 		}
-		__builtin_memset(r, 0, sizeof(*r));
-		r->kind = KW_KIND_SNAPSHOT;
-		kw_gather(r, t, t);
-		n++;
+		kw_thread_direct(&w, t);
 	}
+	if (r)
+		kw_walk_apply(r, &w);
 	bpf_iter_task_destroy(&it);
 	bpf_rcu_read_unlock();
 	snap_count = n;
@@ -540,7 +573,7 @@ static __always_inline void kw_emit_exit(struct task_struct *t)
 	__builtin_memset(r, 0, sizeof(*r));
 	r->kind = KW_KIND_EXIT;
 	r->flags = KW_F_GROUP_DEAD;
-	kw_gather(r, t->group_leader, t);
+	kw_gather(r, t->group_leader, t, true);
 	r->exit_ns = bpf_ktime_get_boot_ns();
 	r->exit_code = t->exit_code;
 	/*
