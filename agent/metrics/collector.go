@@ -61,10 +61,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	now := float64(c.now().Unix())
 	for _, f := range running {
 		cs, ok := stats[f.ID]
-		s.container(labels.names, labels.values(f), f, cs, ok, now)
+		s.container(labelled(labels.names, labels.values(f)), f, cs, ok, now)
 	}
 	if haveRoot {
-		s.machine(labels.names, labels.empty(), root, now)
+		s.machine(labelled(labels.names, labels.empty()), root, now)
 	}
 }
 
@@ -148,24 +148,19 @@ type descKey struct {
 	labels     int
 }
 
-// emit sends one metric; a bad one (it cannot be, by construction) is
-// logged, not a panic in the scrape.
-func (s *scrape) emit(name, help string, t prometheus.ValueType, labels []string, v float64, values ...string) {
-	k := descKey{name: name, labels: len(labels)}
-	if len(labels) > 0 {
-		k.last = labels[len(labels)-1]
+// emit sends one value of ls. The registry checks what a Desc would
+// (names, UTF-8, duplicates) and leaves out, and logs, what fails.
+func (s *scrape) emit(name, help string, t prometheus.ValueType, ls series, v float64) {
+	k := descKey{name: name, labels: len(ls.names)}
+	if len(ls.names) > 0 {
+		k.last = ls.names[len(ls.names)-1]
 	}
 	d, ok := s.descs[k]
 	if !ok {
-		d = prometheus.NewDesc(name, help, labels, nil)
+		d = prometheus.NewDesc(name, help, ls.names, nil)
 		s.descs[k] = d
 	}
-	m, err := prometheus.NewConstMetric(d, t, v, values...)
-	if err != nil {
-		s.log.Error("metric", "name", name, "err", err)
-		return
-	}
-	s.ch <- m
+	s.ch <- &sample{desc: d, pairs: ls.pairs, t: t, value: v}
 }
 
 func b2f(b bool) float64 {
@@ -175,31 +170,27 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// with is labels and values plus one more.
-func with(names, values []string, name, value string) ([]string, []string) {
-	return append(slices.Clone(names), name), append(slices.Clone(values), value)
-}
-
 func (s *scrape) daemon(st apiv1.State) {
 	g, k := prometheus.GaugeValue, prometheus.CounterValue
-	s.emit("kwarden_ticks_total", "Ticks the daemon has recorded since it started.", k, nil, float64(st.Tick))
+	none := series{}
+	s.emit("kwarden_ticks_total", "Ticks the daemon has recorded since it started.", k, none, float64(st.Tick))
 	for _, src := range st.Sources {
-		l := []string{"source"}
+		l := labelled([]string{"source"}, []string{src.Name})
 		s.emit("kwarden_source_success", "1 when the source's last read succeeded, 0 when it failed or the source is unavailable.", g, l,
-			b2f(src.State == apiv1.SourceOK), src.Name)
-		s.emit("kwarden_source_duration_seconds", "How long the source's last read took.", g, l, src.DurationSeconds, src.Name)
-		s.emit("kwarden_source_reads_total", "Reads of the source since the daemon started.", k, l, float64(src.Reads), src.Name)
-		s.emit("kwarden_source_failures_total", "Reads of the source that failed.", k, l, float64(src.Failures), src.Name)
+			b2f(src.State == apiv1.SourceOK))
+		s.emit("kwarden_source_duration_seconds", "How long the source's last read took.", g, l, src.DurationSeconds)
+		s.emit("kwarden_source_reads_total", "Reads of the source since the daemon started.", k, l, float64(src.Reads))
+		s.emit("kwarden_source_failures_total", "Reads of the source that failed.", k, l, float64(src.Failures))
 	}
-	s.emit("kwarden_docker_up", "1 when the Docker engine answers.", g, nil, b2f(st.Docker.Connected))
-	s.emit("kwarden_crosscheck_discrepancies", "Missing processes, drifting fields and duplicates in the last cross-check of the two kernel views.", g, nil,
+	s.emit("kwarden_docker_up", "1 when the Docker engine answers.", g, none, b2f(st.Docker.Connected))
+	s.emit("kwarden_crosscheck_discrepancies", "Missing processes, drifting fields and duplicates in the last cross-check of the two kernel views.", g, none,
 		float64(st.System.Discrepancies))
 	for _, kv := range []struct {
 		state string
 		v     uint64
 	}{{"total", st.System.MemTotalBytes}, {"used", st.System.MemUsedBytes}, {"free", st.System.MemFreeBytes}, {"available", st.System.MemAvailBytes}} {
-		s.emit("kwarden_memory_bytes", "The machine's memory by state (used is total − available).", g, []string{"state"}, float64(kv.v), kv.state)
+		s.emit("kwarden_memory_bytes", "The machine's memory by state (used is total − available).", g, none.with("state", kv.state), float64(kv.v))
 	}
-	s.emit("kwarden_cpu_usage_percent", "The machine's CPU use over the last tick, % of all CPUs.", g, nil, st.System.CPUPercent)
-	s.emit("kwarden_processes", "Processes (thread groups) the kernel view listed at the last tick.", g, nil, float64(st.System.Processes))
+	s.emit("kwarden_cpu_usage_percent", "The machine's CPU use over the last tick, % of all CPUs.", g, none, st.System.CPUPercent)
+	s.emit("kwarden_processes", "Processes (thread groups) the kernel view listed at the last tick.", g, none, float64(st.System.Processes))
 }
