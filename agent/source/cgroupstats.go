@@ -12,6 +12,7 @@ import (
 
 	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/internal/procfs"
+	"github.com/kwarden/kwarden/internal/rereader"
 )
 
 // CgroupStats are the cgroup figures of a container (or of the root
@@ -63,6 +64,7 @@ type StatsReader struct {
 	spec    map[string]specEntry // by cgroup path
 	devices map[string]string    // "8:0" → "/dev/sda"
 	now     func() time.Time
+	buf     []byte // for read
 }
 
 type specEntry struct {
@@ -140,9 +142,11 @@ func cgroupPath(c apiv1.Container) string {
 	return c.Cgroups.V2Path
 }
 
-// read reads one file, errGone when it (and so the cgroup) is not there.
-func read(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+// read reads one file into the reader's buffer (valid until the next
+// read: each is parsed at once), errGone when it (and so the cgroup) is
+// not there.
+func (r *StatsReader) read(path string) ([]byte, error) {
+	b, err := rereader.ReadFile(path, &r.buf)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist) {
 		return nil, errGone
 	}
@@ -151,8 +155,8 @@ func read(path string) ([]byte, error) {
 
 // optional reads a file that a kernel may not have (memory.peak before
 // 5.19, the pressure files without PSI): absent is nil, nil.
-func optional(path string) ([]byte, error) {
-	b, err := read(path)
+func (r *StatsReader) optional(path string) ([]byte, error) {
+	b, err := r.read(path)
 	if errors.Is(err, errGone) {
 		return nil, nil
 	}
@@ -169,45 +173,45 @@ func (r *StatsReader) container(p string) (CgroupStats, error) {
 func (r *StatsReader) v1Stats(p string) (CgroupStats, error) {
 	var st CgroupStats
 	mem := filepath.Join(r.root, "memory", p)
-	b, err := read(filepath.Join(mem, "memory.stat"))
+	b, err := r.read(filepath.Join(mem, "memory.stat"))
 	if err != nil {
 		return st, err
 	}
 	kv := keyValues(b, "total_rss", "total_cache", "total_mapped_file", "total_swap")
 	st.RSS, st.Cache, st.MappedFile, st.Swap = kv["total_rss"], kv["total_cache"], kv["total_mapped_file"], kv["total_swap"]
 	for file, dst := range map[string]*uint64{"memory.failcnt": &st.Failcnt, "memory.max_usage_in_bytes": &st.MaxUsage} {
-		if b, err = read(filepath.Join(mem, file)); err != nil {
+		if b, err = r.read(filepath.Join(mem, file)); err != nil {
 			return st, err
 		}
 		*dst, _ = parseUint(b)
 	}
-	if b, err = optional(filepath.Join(mem, "memory.oom_control")); err != nil {
+	if b, err = r.optional(filepath.Join(mem, "memory.oom_control")); err != nil {
 		return st, err
 	}
 	st.OOMKills = keyValues(b, "oom_kill")["oom_kill"]
-	if b, err = read(filepath.Join(r.root, "cpuacct", p, "cpuacct.stat")); err != nil {
+	if b, err = r.read(filepath.Join(r.root, "cpuacct", p, "cpuacct.stat")); err != nil {
 		return st, err
 	}
 	kv = keyValues(b, "user", "system")
 	st.CPUUser, st.CPUSystem = float64(kv["user"])/procfs.UserHZ, float64(kv["system"])/procfs.UserHZ
-	if b, err = optional(filepath.Join(r.root, "blkio", p, "blkio.throttle.io_service_bytes")); err != nil {
+	if b, err = r.optional(filepath.Join(r.root, "blkio", p, "blkio.throttle.io_service_bytes")); err != nil {
 		return st, err
 	}
 	st.IO = r.named(parseBlkioV1(b))
 	spec, err := r.specOf(p, func(e *specEntry) error {
-		b, err := read(filepath.Join(mem, "memory.limit_in_bytes"))
+		b, err := r.read(filepath.Join(mem, "memory.limit_in_bytes"))
 		if err != nil {
 			return err
 		}
 		e.limit, _ = parseUint(b)
 		cpu := filepath.Join(r.root, "cpu", p)
-		if b, err = optional(filepath.Join(cpu, "cpu.shares")); err != nil || b == nil {
+		if b, err = r.optional(filepath.Join(cpu, "cpu.shares")); err != nil || b == nil {
 			return err
 		}
 		e.shares, _ = parseUint(b)
-		b, _ = optional(filepath.Join(cpu, "cpu.cfs_period_us"))
+		b, _ = r.optional(filepath.Join(cpu, "cpu.cfs_period_us"))
 		e.period, _ = parseUint(b)
-		b, _ = optional(filepath.Join(cpu, "cpu.cfs_quota_us"))
+		b, _ = r.optional(filepath.Join(cpu, "cpu.cfs_quota_us"))
 		e.quota, _ = parseUint(b) // -1 (no quota) does not parse: 0
 		e.hasCPU = true
 		return nil
@@ -221,36 +225,36 @@ func (r *StatsReader) v1Stats(p string) (CgroupStats, error) {
 
 func (r *StatsReader) v2Stats(dir, p string) (CgroupStats, error) {
 	var st CgroupStats
-	b, err := read(filepath.Join(dir, "memory.stat"))
+	b, err := r.read(filepath.Join(dir, "memory.stat"))
 	if err != nil {
 		return st, err
 	}
 	kv := keyValues(b, "anon", "file", "file_mapped")
 	st.RSS, st.Cache, st.MappedFile = kv["anon"], kv["file"], kv["file_mapped"]
-	if b, err = optional(filepath.Join(dir, "memory.swap.current")); err != nil {
+	if b, err = r.optional(filepath.Join(dir, "memory.swap.current")); err != nil {
 		return st, err
 	}
 	st.Swap, _ = parseUint(b)
-	if b, err = optional(filepath.Join(dir, "memory.events")); err != nil {
+	if b, err = r.optional(filepath.Join(dir, "memory.events")); err != nil {
 		return st, err
 	}
 	kv = keyValues(b, "max", "oom_kill")
 	st.Failcnt, st.OOMKills = kv["max"], kv["oom_kill"]
-	if b, err = optional(filepath.Join(dir, "memory.peak")); err != nil {
+	if b, err = r.optional(filepath.Join(dir, "memory.peak")); err != nil {
 		return st, err
 	}
 	st.MaxUsage, _ = parseUint(b)
-	if b, err = read(filepath.Join(dir, "cpu.stat")); err != nil {
+	if b, err = r.read(filepath.Join(dir, "cpu.stat")); err != nil {
 		return st, err
 	}
 	kv = keyValues(b, "usage_usec", "user_usec", "system_usec")
 	st.CPUUsage, st.CPUUser, st.CPUSystem = float64(kv["usage_usec"])/1e6, float64(kv["user_usec"])/1e6, float64(kv["system_usec"])/1e6
-	if b, err = optional(filepath.Join(dir, "io.stat")); err != nil {
+	if b, err = r.optional(filepath.Join(dir, "io.stat")); err != nil {
 		return st, err
 	}
 	st.IO = r.named(parseIOStatV2(b))
 	for file, dst := range map[string]**Pressure{"cpu.pressure": &st.CPUPressure, "memory.pressure": &st.MemoryPressure, "io.pressure": &st.IOPressure} {
-		if b, err = optional(filepath.Join(dir, file)); err != nil {
+		if b, err = r.optional(filepath.Join(dir, file)); err != nil {
 			return st, err
 		}
 		if p, err := parsePressure(b); err == nil {
@@ -261,17 +265,17 @@ func (r *StatsReader) v2Stats(dir, p string) (CgroupStats, error) {
 		return st, nil // the root has no spec
 	}
 	spec, err := r.specOf(p, func(e *specEntry) error {
-		b, err := optional(filepath.Join(dir, "memory.max"))
+		b, err := r.optional(filepath.Join(dir, "memory.max"))
 		if err != nil {
 			return err
 		}
 		e.limit, _ = parseUint(b) // "max" does not parse: 0, unlimited
-		if b, err = optional(filepath.Join(dir, "cpu.weight")); err != nil || b == nil {
+		if b, err = r.optional(filepath.Join(dir, "cpu.weight")); err != nil || b == nil {
 			return err
 		}
 		w, _ := parseUint(b)
 		e.shares = weightToShares(w)
-		b, _ = optional(filepath.Join(dir, "cpu.max"))
+		b, _ = r.optional(filepath.Join(dir, "cpu.max"))
 		e.quota, e.period, _ = parseCPUMax(b)
 		e.hasCPU = true
 		return nil
@@ -325,7 +329,7 @@ func (r *StatsReader) machine() (CgroupStats, error) {
 			return st, err
 		}
 		st.MemUsage = m.MemTotal - m.MemFree
-		b, _ = optional(filepath.Join(r.root, "memory.stat"))
+		b, _ = r.optional(filepath.Join(r.root, "memory.stat"))
 		if inactive := keyValues(b, "inactive_file")["inactive_file"]; inactive < st.MemUsage {
 			st.WorkingSet = st.MemUsage - inactive
 		}
@@ -333,13 +337,13 @@ func (r *StatsReader) machine() (CgroupStats, error) {
 	}
 	var st CgroupStats
 	mem := filepath.Join(r.root, "memory")
-	b, err := read(filepath.Join(mem, "memory.stat"))
+	b, err := r.read(filepath.Join(mem, "memory.stat"))
 	if err != nil {
 		return st, err
 	}
 	kv := keyValues(b, "total_rss", "total_cache", "total_mapped_file", "total_swap", "total_inactive_file")
 	st.RSS, st.Cache, st.MappedFile, st.Swap = kv["total_rss"], kv["total_cache"], kv["total_mapped_file"], kv["total_swap"]
-	if b, err = read(filepath.Join(mem, "memory.usage_in_bytes")); err != nil {
+	if b, err = r.read(filepath.Join(mem, "memory.usage_in_bytes")); err != nil {
 		return st, err
 	}
 	st.MemUsage, _ = parseUint(b)
@@ -347,17 +351,17 @@ func (r *StatsReader) machine() (CgroupStats, error) {
 		st.WorkingSet = st.MemUsage - inactive
 	}
 	acct := filepath.Join(r.root, "cpuacct")
-	if b, err = read(filepath.Join(acct, "cpuacct.usage")); err != nil {
+	if b, err = r.read(filepath.Join(acct, "cpuacct.usage")); err != nil {
 		return st, err
 	}
 	ns, _ := parseUint(b)
 	st.CPUUsage = float64(ns) / 1e9
-	if b, err = read(filepath.Join(acct, "cpuacct.stat")); err != nil {
+	if b, err = r.read(filepath.Join(acct, "cpuacct.stat")); err != nil {
 		return st, err
 	}
 	kv = keyValues(b, "user", "system")
 	st.CPUUser, st.CPUSystem = float64(kv["user"])/procfs.UserHZ, float64(kv["system"])/procfs.UserHZ
-	b, _ = optional(filepath.Join(r.root, "blkio", "blkio.throttle.io_service_bytes"))
+	b, _ = r.optional(filepath.Join(r.root, "blkio", "blkio.throttle.io_service_bytes"))
 	st.IO = r.named(parseBlkioV1(b))
 	return st, nil
 }

@@ -2,6 +2,7 @@ package rereader
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,29 @@ func TestProcFileRegenerates(t *testing.T) {
 	}
 	if _, err := Open("/nonexistent/x"); err == nil || !strings.Contains(err.Error(), "/nonexistent/x") {
 		t.Errorf("open of a missing file: %v", err)
+	}
+}
+
+// ReadFile reads a file whole (growing the buffer), says which file
+// failed and how, and a missing file is fs.ErrNotExist.
+func TestReadFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	long := strings.Repeat("y", 9000)
+	if err := os.WriteFile(p, []byte(long), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	if b, err := ReadFile(p, &buf); err != nil || string(b) != long {
+		t.Fatalf("%d bytes, %v", len(b), err)
+	}
+	if b, err := ReadFile("/proc/self/stat", &buf); err != nil || !strings.Contains(string(b), ") ") {
+		t.Fatalf("/proc/self/stat: %q, %v", b, err)
+	}
+	_, err := ReadFile(p+".missing", &buf)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), p+".missing") {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := ReadFile(t.TempDir(), &buf); !errors.Is(err, syscall.EISDIR) {
+		t.Fatalf("a directory: %v", err)
 	}
 }
