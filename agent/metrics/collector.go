@@ -39,11 +39,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	s := &scrape{ch: ch, descs: map[descKey]*prometheus.Desc{}, log: c.log}
 	s.daemon(st)
 	var running []apiv1.ContainerFigures
-	var cs []apiv1.Container
 	for _, f := range st.Containers {
 		if f.Running {
 			running = append(running, f)
-			cs = append(cs, f.Container)
 		}
 	}
 	stats := map[string]source.CgroupStats{}
@@ -51,7 +49,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	haveRoot := false
 	if c.stats != nil {
 		var err error
-		stats, root, err = c.stats.Read(cs)
+		stats, root, err = c.stats.Read(running)
 		if err != nil {
 			c.log.Warn("cgroup stats for /metrics", "err", err)
 		}

@@ -240,15 +240,19 @@ type lastRead struct {
 	at       time.Time
 }
 
-// activity is what changes when a container's processes do anything.
+// activity is what changes when a container's processes do anything,
+// and (for the scrape's stats) its memory cgroup as the tick last read
+// it, which Fill, setting it, leaves out.
 type activity struct {
 	cpuNs, rss, read, write uint64
 	processes               int
 	cg                      containers.Cgroups
+	memUsage, workingSet    uint64
 }
 
 func activityOf(f *sample.Figures) activity {
-	return activity{cpuNs: f.CPUNs, rss: f.RSSBytes, read: f.ReadBytes, write: f.WriteBytes, processes: f.Processes, cg: f.Cgroups}
+	return activity{cpuNs: f.CPUNs, rss: f.RSSBytes, read: f.ReadBytes, write: f.WriteBytes, processes: f.Processes, cg: f.Cgroups,
+		memUsage: f.MemUsageBytes, workingSet: f.WorkingSetBytes}
 }
 
 // Fill sets the memory of every running container of figs, reading its
@@ -274,6 +278,7 @@ func (c *Cgroups) Fill(figs []sample.Figures) error {
 		total++
 		running[f.ID] = true
 		act := activityOf(f)
+		act.memUsage, act.workingSet = 0, 0 // what Fill sets
 		if l, ok := c.last[f.ID]; ok && l.activity == act && start.Sub(l.at) < maxAge {
 			f.MemUsageBytes, f.WorkingSetBytes = l.mem.Usage, l.mem.WorkingSet
 			continue

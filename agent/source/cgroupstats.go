@@ -53,7 +53,13 @@ type CgroupStats struct {
 // The files are opened and closed each time (a scrape comes every 15 s
 // or so, and keeping eight files open per container would take a few
 // thousand descriptors); the spec (limits, shares, quota), which only
-// docker update changes, is read again once a minute. Safe for
+// docker update changes, is read again once a minute. A container
+// whose tick figures (its processes' CPU time, memory, I/O and number,
+// and its cgroup usage and working set) did not change since the last
+// scrape keeps that scrape's stats, for up to statsMaxAge: most of a
+// course's containers sleep, and their files were most of a scrape's
+// cost. (cAdvisor's dynamic housekeeping, its default, likewise reads an
+// unchanging container less often, down to once a minute.) Safe for
 // concurrent use: scrapes are serialised.
 type StatsReader struct {
 	*Meter
@@ -64,8 +70,20 @@ type StatsReader struct {
 	spec    map[string]specEntry // by cgroup path
 	devices map[string]string    // "8:0" → "/dev/sda"
 	now     func() time.Time
-	buf     []byte // for read
+	buf     []byte                // for read
+	last    map[string]statsEntry // by container id
 }
+
+// statsEntry is a container's stats at its last read, and its tick
+// figures then.
+type statsEntry struct {
+	stats CgroupStats
+	act   activity
+	at    time.Time
+}
+
+// statsMaxAge bounds how old an idle container's stats may be.
+const statsMaxAge = time.Minute
 
 type specEntry struct {
 	at                           time.Time
@@ -85,14 +103,15 @@ func NewStatsReader(root string) *StatsReader {
 	}
 	_, err := os.Stat(filepath.Join(root, "memory"))
 	return &StatsReader{Meter: newMeter("cgroupstats"), root: root, v2: err != nil,
-		spec: map[string]specEntry{}, devices: map[string]string{}, now: time.Now}
+		spec: map[string]specEntry{}, devices: map[string]string{}, last: map[string]statsEntry{}, now: time.Now}
 }
 
 // Read returns the stats of each running container of cs (by id) and
-// of the root cgroup. A container whose cgroup is gone is left out; a
-// file that cannot be read for another reason fails the read (which
-// says how many), the rest is still returned.
-func (r *StatsReader) Read(cs []apiv1.Container) (map[string]CgroupStats, CgroupStats, error) {
+// of the root cgroup; cs are the last tick's figures. A container whose
+// cgroup is gone is left out; a file that cannot be read for another
+// reason fails the read (which says how many), the rest is still
+// returned.
+func (r *StatsReader) Read(cs []apiv1.ContainerFigures) (map[string]CgroupStats, CgroupStats, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	start := r.now()
@@ -100,16 +119,25 @@ func (r *StatsReader) Read(cs []apiv1.Container) (map[string]CgroupStats, Cgroup
 	var failed int
 	var first error
 	seen := map[string]bool{}
-	for _, c := range cs {
-		p := cgroupPath(c)
+	ids := map[string]bool{}
+	for i := range cs {
+		c := &cs[i]
+		p := cgroupPath(c.Container)
 		if !c.Running || p == "" {
 			continue
 		}
-		seen[p] = true
+		seen[p], ids[c.ID] = true, true
+		act := activityOf(c)
+		if e, ok := r.last[c.ID]; ok && e.act == act && start.Sub(e.at) < statsMaxAge {
+			out[c.ID] = e.stats
+			continue
+		}
+		delete(r.last, c.ID)
 		st, err := r.container(p)
 		switch {
 		case err == nil:
 			out[c.ID] = st
+			r.last[c.ID] = statsEntry{stats: st, act: act, at: start}
 		case errors.Is(err, errGone):
 		default:
 			if failed++; first == nil {
@@ -120,6 +148,11 @@ func (r *StatsReader) Read(cs []apiv1.Container) (map[string]CgroupStats, Cgroup
 	for p := range r.spec {
 		if !seen[p] {
 			delete(r.spec, p)
+		}
+	}
+	for id := range r.last {
+		if !ids[id] {
+			delete(r.last, id)
 		}
 	}
 	root, err := r.machine()

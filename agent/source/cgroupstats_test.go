@@ -82,8 +82,9 @@ func TestStatsReaderV1(t *testing.T) {
 		"blkio" + c + "/blkio.throttle.io_service_bytes": string(fixture(t, "cgroup-v1/blkio.throttle.io_service_bytes")),
 	})
 	r := NewStatsReader(root)
-	cs := []apiv1.Container{{ID: "abc", Running: true, Cgroups: apiv1.Cgroups{MemPath: c}},
-		{ID: "gone", Running: true, Cgroups: apiv1.Cgroups{MemPath: "/docker/gone"}}, {ID: "stopped"}}
+	cs := []apiv1.ContainerFigures{{Container: apiv1.Container{ID: "abc", Running: true, Cgroups: apiv1.Cgroups{MemPath: c}}, CPUNs: 1},
+		{Container: apiv1.Container{ID: "gone", Running: true, Cgroups: apiv1.Cgroups{MemPath: "/docker/gone"}}},
+		{Container: apiv1.Container{ID: "stopped"}}}
 	stats, machine, err := r.Read(cs)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +108,23 @@ func TestStatsReaderV1(t *testing.T) {
 	if stats, _, _ := r.Read(cs); stats["abc"].MemoryLimit != 256<<20 {
 		t.Errorf("limit after a minute: %d", stats["abc"].MemoryLimit)
 	}
+	// An idle container keeps its stats a minute; one whose processes
+	// did anything is read again.
+	tree(t, root, map[string]string{"cpuacct" + c + "/cpuacct.stat": "user 250\nsystem 50\n"})
+	if stats, _, _ := r.Read(cs); stats["abc"].CPUUser != 1.5 {
+		t.Errorf("an idle container read again: user %v", stats["abc"].CPUUser)
+	}
+	cs[0].CPUNs++
+	if stats, _, _ := r.Read(cs); stats["abc"].CPUUser != 2.5 {
+		t.Errorf("an active container not read again: user %v", stats["abc"].CPUUser)
+	}
+	r.now = func() time.Time { return now.Add(2*specMaxAge + statsMaxAge) }
+	tree(t, root, map[string]string{"cpuacct" + c + "/cpuacct.stat": "user 350\nsystem 50\n"})
+	if stats, _, _ := r.Read(cs); stats["abc"].CPUUser != 3.5 {
+		t.Errorf("idle a minute, not read again: user %v", stats["abc"].CPUUser)
+	}
 	// A file there but unreadable fails the read, and says which.
+	cs[0].CPUNs++
 	os.Remove(filepath.Join(root, "memory"+c, "memory.failcnt"))
 	os.Mkdir(filepath.Join(root, "memory"+c, "memory.failcnt"), 0o755)
 	if _, _, err := r.Read(cs); err == nil || r.Status().State != apiv1.SourceFailing {
@@ -132,7 +149,7 @@ func TestStatsReaderV2(t *testing.T) {
 	if !r.v2 {
 		t.Fatal("a unified tree taken for v1")
 	}
-	stats, machine, err := r.Read([]apiv1.Container{{ID: "abc", Running: true, Cgroups: apiv1.Cgroups{V2Path: c}}})
+	stats, machine, err := r.Read([]apiv1.ContainerFigures{{Container: apiv1.Container{ID: "abc", Running: true, Cgroups: apiv1.Cgroups{V2Path: c}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
