@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -14,6 +15,13 @@ import (
 
 // SchemaVersion is the layout this build writes.
 const SchemaVersion = 3
+
+// ErrNewerSchema is wrapped by the refusal of a file whose schema key is
+// past SchemaVersion. It is not ErrDamaged: the file may be sound and
+// belong to a newer build, so -db-reset-damaged leaves it alone. (A
+// damaged file whose schema key happens to read as a large number lands
+// here too; either way nothing is written to it.)
+var ErrNewerSchema = errors.New("history schema newer than this build")
 
 // schemaBuckets[v] are the buckets a file of schema v has.
 var schemaBuckets = [][][]byte{
@@ -193,7 +201,7 @@ func (s *Store) migrate() error {
 		err := s.update(func(tx *bolt.Tx) error {
 			v := schemaOf(tx)
 			if v > SchemaVersion {
-				return fmt.Errorf("history schema %d is newer than this build's %d: refusing to touch it", v, SchemaVersion)
+				return fmt.Errorf("%w: history schema %d, this build's is %d: refusing to touch it", ErrNewerSchema, v, SchemaVersion)
 			}
 			if v == SchemaVersion {
 				done = true

@@ -150,9 +150,15 @@ func openChecked(path string, opts Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("open history %s: %w", path, err)
 		}
-	} else if v, err := s.Schema(); err != nil || v != SchemaVersion {
+	} else if v, err := s.Schema(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open history %s: schema %d, this build reads %d (%v)", path, v, SchemaVersion, err)
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	} else if v > SchemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("open history %s: %w: schema %d, this build reads %d", path, ErrNewerSchema, v, SchemaVersion)
+	} else if v != SchemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("open history %s: schema %d, this build reads %d: open it read-write once to migrate it", path, v, SchemaVersion)
 	}
 	return s, nil
 }

@@ -166,11 +166,11 @@ func TestSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrDamaged) {
 		t.Errorf("schema 99: %v", err)
 	}
-	if _, err := Open(path, Options{ReadOnly: true}); err == nil {
-		t.Error("read-only open of schema 99 succeeded")
+	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("read-only open of schema 99: %v", err)
 	}
 }
 

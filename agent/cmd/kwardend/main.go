@@ -47,6 +47,9 @@ func main() {
 			// Damage met while running; Open's own message has the hint.
 			fmt.Fprintln(os.Stderr, "kwardend: move the history aside, or start with -db-reset-damaged to do so and begin a new one")
 		}
+		if errors.Is(err, store.ErrNewerSchema) {
+			fmt.Fprintln(os.Stderr, "kwardend: run the newer kwardend that wrote it, or move the history aside to begin a new one")
+		}
 		os.Exit(1)
 	}
 }
