@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"bufio"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -28,9 +29,24 @@ func NewRegistry(state func() apiv1.State, stats *source.StatsReader, version st
 // asks for it. A metric that fails is left out and logged, the rest
 // served.
 func Handler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, ErrorHandling: promhttp.ContinueOnError,
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, ErrorHandling: promhttp.ContinueOnError,
 		ErrorLog: slogLogger{log}})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bw := &bufferedResponse{ResponseWriter: w, buf: bufio.NewWriterSize(w, 64<<10)}
+		h.ServeHTTP(bw, r)
+		bw.buf.Flush() // an error here is the client's going away
+	})
 }
+
+// bufferedResponse hands the connection 64 KiB at a time: the encoders
+// write through net/http's 4 KiB buffer, one system call each, and at
+// 200 containers (1.5 MiB) those writes were a tenth of a scrape.
+type bufferedResponse struct {
+	http.ResponseWriter
+	buf *bufio.Writer
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.buf.Write(p) }
 
 // slogLogger adapts slog to promhttp's Logger.
 type slogLogger struct{ log *slog.Logger }
