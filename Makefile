@@ -25,7 +25,7 @@ FUZZ_TARGETS = \
 	./agent/cmd/kwardenctl:FuzzEscape \
 	./internal/duration:FuzzParse
 
-.PHONY: images all build install install-check deps demo kmod-demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench clean
+.PHONY: images all build install install-check deps demo kmod-demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench peerbench clean
 
 all: kmod-check
 
@@ -146,11 +146,18 @@ lint:
 	staticcheck ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs ./internal/crosscheck ./bpf
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs ./internal/crosscheck ./bpf ./agent/metrics
 	$(GO) run ./test/cmd/kmodbench
 	$(GO) run ./test/cmd/agentbench
 	$(GO) run ./test/cmd/prunebench
 	$(GO) run ./test/cmd/querybench
+
+# kwardend side by side with a peer exporter (cAdvisor) that is already
+# running on a Docker engine: docs/benchmarks.md says how it was set up.
+#   make peerbench DOCKER_HOST=unix://… PEER_PID=… PEER_METRICS=http://127.0.0.1:8089/metrics [DOCKERD_PID=…]
+peerbench: build
+	@test -n "$(DOCKER_HOST)" -a -n "$(PEER_PID)" -a -n "$(PEER_METRICS)" || { echo "peerbench: set DOCKER_HOST, PEER_PID and PEER_METRICS (see docs/benchmarks.md)"; exit 2; }
+	$(GO) run ./test/cmd/peerbench -docker-host $(DOCKER_HOST) -kwardend bin/kwardend -peer-pid $(PEER_PID) -peer-metrics $(PEER_METRICS) -dockerd-pid $(or $(DOCKERD_PID),0)
 
 clean:
 	rm -rf bin out
