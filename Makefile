@@ -127,12 +127,16 @@ images:
 # clang into the committed bpf/kwarden_x86_bpfel.{go,o}.
 generate:
 	$(GO) generate ./bpf
+	protoc --plugin=protoc-gen-go=$$($(GO) tool -n protoc-gen-go) --plugin=protoc-gen-go-grpc=$$($(GO) tool -n protoc-gen-go-grpc) \
+		--go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative \
+		agent/policy/proto/policy.proto
 	$(GO) test -count=1 -run '^TestAPIDocs$$' ./agent/apiv1 -update
 
-# The committed bpf2go output must be exactly what the sources give
-# (clang 14's output is deterministic).
+# The committed bpf2go and protoc output must be exactly what the sources
+# give (clang 14's and Debian 12's protoc 3.21 output is deterministic).
 generate-check: generate
 	@git diff --quiet -- bpf/kwarden_x86_bpfel.go bpf/kwarden_x86_bpfel.o || { git status --short -- bpf/; echo "bpf: generated files differ from the sources: run make generate and commit"; exit 1; }
+	@git diff --quiet -- agent/policy/proto || { git status --short -- agent/policy/proto; echo "policy: generated protocol files differ from policy.proto: run make generate and commit"; exit 1; }
 	@git diff --quiet -- docs/openapi.json docs/api.md || { git status --short -- docs/; echo "api: docs/openapi.json or docs/api.md differ from agent/apiv1: run make generate and commit"; exit 1; }
 
 # Refresh the CO-RE type header from the running kernel's BTF. Any recent

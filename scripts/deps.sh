@@ -28,7 +28,7 @@ fi
 apt-get install -y -qq --no-install-recommends \
 	build-essential make gcc libc6-dev bc kmod cpio gzip \
 	busybox-static qemu-system-x86 sparse dkms \
-	clang llvm libbpf-dev bpftool docker.io prometheus \
+	clang llvm libbpf-dev bpftool docker.io prometheus protobuf-compiler \
 	"$h61" "$h612" >/dev/null
 
 # Go tools used by make lint.
