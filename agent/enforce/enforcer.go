@@ -1,0 +1,267 @@
+package enforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/kwarden/kwarden/agent/policy"
+)
+
+// Docker is what the enforcer needs of the Docker API client.
+type Docker interface {
+	ContainerStop(ctx context.Context, id string, opts container.StopOptions) error
+	ContainerKill(ctx context.Context, id, signal string) error
+	ContainerRemove(ctx context.Context, id string, opts container.RemoveOptions) error
+}
+
+// Options configure an Enforcer. Zero values take the defaults.
+type Options struct {
+	// DryRun records every decision and acts on none.
+	DryRun bool `json:"dry_run"`
+	// MaxPerRound bounds the actions of one round; default 5.
+	MaxPerRound int `json:"max_per_round"`
+	// MaxPerMinute bounds the actions of any 60 s; default 20.
+	MaxPerMinute int `json:"max_per_minute"`
+	// MaxDecisions is how many of a round's decisions are read at all;
+	// the rest are refused in one outcome. Default 1,000.
+	MaxDecisions int `json:"max_decisions"`
+	// StopTimeout is Docker's wait between SIGTERM and SIGKILL for stop
+	// and remove; default 10 s.
+	StopTimeout time.Duration `json:"stop_timeout"`
+	// Protect lists the containers protected by name or id.
+	Protect Protection `json:"protect"`
+}
+
+func (o *Options) defaults() {
+	if o.MaxPerRound <= 0 {
+		o.MaxPerRound = 5
+	}
+	if o.MaxPerMinute <= 0 {
+		o.MaxPerMinute = 20
+	}
+	if o.MaxDecisions <= 0 {
+		o.MaxDecisions = 1000
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 10 * time.Second
+	}
+}
+
+// Outcomes of a decision.
+const (
+	Done        = "done"
+	Refused     = "refused"
+	DryRun      = "dry-run"
+	RateLimited = "rate-limited"
+	Failed      = "failed"
+)
+
+// Outcome is one decision and what came of it: the audit record.
+type Outcome struct {
+	Time    time.Time
+	Round   uint64
+	Trigger policy.Trigger
+	// Policy, Version and SHA256 name the policy that decided.
+	Policy, Version, SHA256 string
+	// Decision is as the policy gave it.
+	Decision policy.Decision
+	// Victim is the container at the time of the decision; only its ID
+	// is set when the decision named no running container.
+	Victim policy.Container
+	// Outcome is Done, Refused, DryRun, RateLimited or Failed; Why says
+	// why for all but Done.
+	Outcome, Why string
+	// DecideLatency is the policy's round trip; ActLatency how long the
+	// action took.
+	DecideLatency, ActLatency time.Duration
+}
+
+// Round is what Apply needs of a decision round.
+type Round struct {
+	Snapshot  *policy.Snapshot
+	Policy    string
+	Version   string
+	SHA256    string
+	Latency   time.Duration
+	Decisions []policy.Decision
+}
+
+// Enforcer acts on decisions. Apply may be called from one goroutine at
+// a time; outcomes of actions arrive on their own goroutines.
+type Enforcer struct {
+	docker Docker
+	opt    Options
+	log    *slog.Logger
+	report func(Outcome)
+	now    func() time.Time
+
+	mu       sync.Mutex
+	inFlight map[string]bool
+	recent   []time.Time // action starts in the last minute
+	wg       sync.WaitGroup
+}
+
+// New makes an enforcer; report receives every Outcome.
+func New(docker Docker, opt Options, log *slog.Logger, report func(Outcome)) (*Enforcer, error) {
+	opt.defaults()
+	if err := opt.Protect.Compile(); err != nil {
+		return nil, fmt.Errorf("enforce: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if report == nil {
+		report = func(Outcome) {}
+	}
+	return &Enforcer{docker: docker, opt: opt, log: log, report: report, now: time.Now, inFlight: map[string]bool{}}, nil
+}
+
+// Protects says whether c is out of every policy's reach, and why. The
+// daemon marks snapshot containers with it so that policies can skip
+// them; Apply checks again.
+func (e *Enforcer) Protects(id, name string, labels map[string]string) (string, bool) {
+	return e.opt.Protect.Protects(id, name, labels)
+}
+
+// DryRunOnly reports whether the enforcer acts on nothing.
+func (e *Enforcer) DryRunOnly() bool { return e.opt.DryRun }
+
+// Apply checks every decision of r in rank order and starts the actions
+// that pass; it returns at once. Every decision yields one Outcome.
+func (e *Enforcer) Apply(ctx context.Context, r Round) {
+	now := e.now()
+	base := Outcome{Time: now, Round: r.Snapshot.Round, Trigger: r.Snapshot.Trigger, Policy: r.Policy,
+		Version: r.Version, SHA256: r.SHA256, DecideLatency: r.Latency}
+	ds := r.Decisions
+	if len(ds) > e.opt.MaxDecisions {
+		o := base
+		o.Outcome, o.Why = Refused, fmt.Sprintf("%d decisions beyond the first %d were not read", len(ds)-e.opt.MaxDecisions, e.opt.MaxDecisions)
+		e.report(o)
+		ds = ds[:e.opt.MaxDecisions]
+	}
+	seen := map[string]bool{}
+	acted := 0
+	for _, d := range ds {
+		o := base
+		o.Decision = d
+		o.Victim.ID = d.ContainerID
+		c, ok := r.Snapshot.Container(d.ContainerID)
+		if ok {
+			o.Victim = *c
+		}
+		why := e.refusal(d, c, ok, seen)
+		seen[d.ContainerID] = true
+		switch {
+		case why != "":
+			o.Outcome, o.Why = Refused, why
+		case e.opt.DryRun:
+			o.Outcome, o.Why = DryRun, "dry-run: nothing is acted on"
+		case acted >= e.opt.MaxPerRound:
+			o.Outcome, o.Why = RateLimited, fmt.Sprintf("more than %d actions in one round", e.opt.MaxPerRound)
+		case !e.admit(now):
+			o.Outcome, o.Why = RateLimited, fmt.Sprintf("more than %d actions in a minute", e.opt.MaxPerMinute)
+		default:
+			acted++
+			e.start(ctx, o)
+			continue
+		}
+		e.report(o)
+	}
+}
+
+// refusal says why d must not be acted on, or "".
+func (e *Enforcer) refusal(d policy.Decision, c *policy.Container, found bool, seen map[string]bool) string {
+	switch {
+	case d.ContainerID == "":
+		return "names no container"
+	case !found:
+		return "not a running container of this round"
+	case d.Action != policy.Stop && d.Action != policy.Kill && d.Action != policy.Remove:
+		return fmt.Sprintf("unknown action %v", d.Action)
+	case seen[d.ContainerID]:
+		return "named twice in one round"
+	}
+	if why, ok := e.opt.Protect.Protects(c.ID, c.Name, c.Labels); ok {
+		return why
+	}
+	if c.Protected {
+		return "protected"
+	}
+	e.mu.Lock()
+	busy := e.inFlight[c.ID]
+	e.mu.Unlock()
+	if busy {
+		return "already being acted on"
+	}
+	return ""
+}
+
+// admit takes a slot of the per-minute budget.
+func (e *Enforcer) admit(now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cut := now.Add(-time.Minute)
+	i := 0
+	for i < len(e.recent) && !e.recent[i].After(cut) {
+		i++
+	}
+	e.recent = e.recent[i:]
+	if len(e.recent) >= e.opt.MaxPerMinute {
+		return false
+	}
+	e.recent = append(e.recent, now)
+	return true
+}
+
+func (e *Enforcer) start(ctx context.Context, o Outcome) {
+	id := o.Victim.ID
+	e.mu.Lock()
+	e.inFlight[id] = true
+	e.mu.Unlock()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		start := time.Now()
+		err := e.act(ctx, id, o.Decision.Action)
+		o.ActLatency = time.Since(start)
+		if err != nil {
+			o.Outcome, o.Why = Failed, err.Error()
+		} else {
+			o.Outcome = Done
+		}
+		e.mu.Lock()
+		delete(e.inFlight, id)
+		e.mu.Unlock()
+		e.log.Info("policy action", "container", o.Victim.Name, "id", id, "action", o.Decision.Action.String(),
+			"policy", o.Policy, "outcome", o.Outcome, "why", o.Why, "took", o.ActLatency)
+		e.report(o)
+	}()
+}
+
+// act does one action; its deadline is the stop timeout and a margin.
+func (e *Enforcer) act(ctx context.Context, id string, a policy.Action) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opt.StopTimeout+30*time.Second)
+	defer cancel()
+	secs := max(int(e.opt.StopTimeout/time.Second), 1)
+	switch a {
+	case policy.Kill:
+		return e.docker.ContainerKill(ctx, id, "SIGKILL")
+	case policy.Stop:
+		return e.docker.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs})
+	case policy.Remove:
+		if err := e.docker.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs}); err != nil {
+			return fmt.Errorf("stop before remove: %w", err)
+		}
+		return e.docker.ContainerRemove(ctx, id, container.RemoveOptions{})
+	}
+	return errors.New("unknown action")
+}
+
+// Wait waits for the actions in flight.
+func (e *Enforcer) Wait() { e.wg.Wait() }
