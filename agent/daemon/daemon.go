@@ -42,6 +42,10 @@ type Config struct {
 	// ResetDamaged moves a damaged history aside and starts a new one
 	// (store.Options.ResetDamaged).
 	ResetDamaged bool
+	// AfterTick, when set, is given each tick's state from the loop's
+	// goroutine, after the API can see it. It must not block: the
+	// policy loop (package guard) only keeps the latest.
+	AfterTick func(State)
 }
 
 // State is the latest tick, for the API: the wire type itself.
@@ -424,6 +428,9 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	st.Tick = d.tick
 	d.state = st
 	d.mu.Unlock()
+	if d.cfg.AfterTick != nil && known {
+		d.cfg.AfterTick(st)
+	}
 	return nil
 }
 

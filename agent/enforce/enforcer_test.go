@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
 
 	"github.com/kwarden/kwarden/agent/policy"
@@ -77,7 +78,7 @@ func (f *fleet) snapshot(t *testing.T) *policy.Snapshot {
 func (f *fleet) state(name string) string {
 	js, err := f.dc.ContainerInspect(context.Background(), f.ids[name])
 	if err != nil {
-		if client.IsErrNotFound(err) {
+		if cerrdefs.IsNotFound(err) {
 			return "gone"
 		}
 		return err.Error()

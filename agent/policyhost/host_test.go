@@ -2,13 +2,9 @@ package policyhost
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,81 +13,19 @@ import (
 
 	"github.com/kwarden/kwarden/agent/policy"
 	"github.com/kwarden/kwarden/internal/safefile"
+	"github.com/kwarden/kwarden/test/policytest"
 )
-
-// The real plugin binaries, built once: the SDK example and one hostile
-// binary per misbehaviour.
-var (
-	binDir   string
-	buildErr error
-)
-
-var hostileModes = []string{"panic", "hang", "garbage", "protected", "unknown", "flood", "exit", "wrong-version"}
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kwpolicy-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binDir = dir
-	buildErr = buildPlugins(dir)
 	code := m.Run()
-	os.RemoveAll(dir)
+	policytest.Cleanup()
 	os.Exit(code)
 }
 
-func buildPlugins(dir string) error {
-	build := func(out, pkg string, ldflags string) error {
-		args := []string{"build", "-o", filepath.Join(dir, out)}
-		if ldflags != "" {
-			args = append(args, "-ldflags", ldflags)
-		}
-		cmd := exec.Command("go", append(args, pkg)...)
-		cmd.Dir = "../.."
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-		}
-		return nil
-	}
-	if err := build(BinaryPrefix+"keep-oldest", "./examples/policy-keep-oldest", ""); err != nil {
-		return err
-	}
-	for _, m := range hostileModes {
-		if err := build(BinaryPrefix+"hostile-"+m, "./test/policies/hostile", "-X main.mode="+m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// catalogue makes a policy directory holding the named binaries and a
-// catalogue of their checksums.
+// catalogue makes a policy directory holding the named real binaries.
 func catalogue(t *testing.T, names ...string) *Catalogue {
 	t.Helper()
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	dir := filepath.Join(t.TempDir(), "policies")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var cj catalogueJSON
-	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(binDir, BinaryPrefix+n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, BinaryPrefix+n), b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(b)
-		cj.Policies = append(cj.Policies, Entry{Name: n, SHA256: hex.EncodeToString(sum[:])})
-	}
-	b, _ := json.Marshal(cj)
-	if err := os.WriteFile(filepath.Join(dir, CatalogueFile), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := LoadCatalogue(dir)
+	c, err := LoadCatalogue(policytest.Dir(t, "../..", names...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,163 @@
+package guard
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"github.com/kwarden/kwarden/agent/daemon"
+	"github.com/kwarden/kwarden/agent/enforce"
+	"github.com/kwarden/kwarden/agent/policyhost"
+	"github.com/kwarden/kwarden/agent/source"
+	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/test/dockertest"
+	"github.com/kwarden/kwarden/test/policytest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dockertest.StopShared()
+	policytest.Cleanup()
+	os.Exit(code)
+}
+
+type events struct {
+	mu  sync.Mutex
+	all []store.Event
+}
+
+func (e *events) add(evs ...store.Event) error {
+	e.mu.Lock()
+	e.all = append(e.all, evs...)
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *events) kind(k string) []store.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []store.Event
+	for _, ev := range e.all {
+		if ev.Kind == k {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// The whole loop on real parts: kwardend's daemon on this machine's eBPF
+// view and a private dockerd, the example policy as a real subprocess,
+// the enforcer on the Docker API. keep-oldest with keep 2 on six
+// containers, the oldest protected: within two ticks only the protected
+// one and the two oldest others are left, and every decision is in the
+// audit log with the policy that made it.
+func TestGuardKeepsTheOldest(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	eng := dockertest.ForTest(t, root)
+	ctx := context.Background()
+	var names []string
+	for i := range 6 {
+		n := fmt.Sprintf("kwg-%d", i)
+		args := []string{"run", "-d", "--network", "none", "--name", n, "--label", "kwarden.kind=low"}
+		if i == 0 {
+			args = append(args, "--label", "kwarden.protect=true")
+		}
+		if _, err := eng.Docker(ctx, append(args, "kwarden/load:low")...); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+		time.Sleep(1100 * time.Millisecond) // Docker's Created has 1 s steps in some paths; keep them apart
+	}
+	defer func() {
+		for _, n := range names {
+			eng.Docker(context.Background(), "rm", "-f", n)
+		}
+	}()
+
+	dc, err := client.NewClientWithOpts(client.WithHost(eng.Host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &events{}
+	cat, err := policyhost.LoadCatalogue(policytest.Dir(t, root, "keep-oldest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g *Guard
+	host := policyhost.New(cat, policyhost.Options{OnEvent: func(e policyhost.Event) { g.HostEvent(e) }})
+	defer host.Close()
+	enf, err := enforce.New(dc, enforce.Options{StopTimeout: time.Second}, nil, func(o enforce.Outcome) { g.Report(o) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const interval = 500 * time.Millisecond
+	g = New(host, enf, Options{Interval: interval, AddEvents: ev.add})
+	if _, err := host.Use(ctx, "keep-oldest", []byte(`{"keep": 2}`)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(ctx, daemon.Config{Interval: interval, Sources: source.EBPFOnly, DockerHost: eng.Host,
+		DBPath: filepath.Join(t.TempDir(), "h.db"), AfterTick: g.OnTick}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); d.Run(rctx) }()
+	go func() { defer wg.Done(); g.Run(rctx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && len(g.doneFor()) < 3 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	running := map[string]bool{}
+	for _, n := range names {
+		js, err := dc.ContainerInspect(ctx, n)
+		running[n] = err == nil && js.State.Running
+	}
+	for n, want := range map[string]bool{"kwg-0": true, "kwg-1": true, "kwg-2": true, "kwg-3": false, "kwg-4": false, "kwg-5": false} {
+		if running[n] != want {
+			t.Errorf("%s running %v, want %v", n, running[n], want)
+		}
+	}
+	// The removals run side by side: they finish in any order.
+	done := g.doneFor()
+	slices.Sort(done)
+	if strings.Join(done, ",") != "kwg-3,kwg-4,kwg-5" {
+		t.Errorf("removed %v, want the three newest", done)
+	}
+	decisions := ev.kind(KindDecision)
+	if len(decisions) < 3 {
+		t.Fatalf("%d decision events", len(decisions))
+	}
+	for _, e := range decisions {
+		if e.Data["policy"] != "keep-oldest" || e.Data["version"] != "1.0.0" || len(e.Data["sha256"]) != 64 {
+			t.Errorf("event without its policy: %+v", e)
+		}
+	}
+	if len(ev.kind("policy.started")) != 1 {
+		t.Errorf("policy events: %+v", ev.all)
+	}
+	t.Logf("%d decision events; first: %s", len(decisions), decisions[0].Message)
+}
+
+// doneFor lists the victims acted on, as their actions finished.
+func (g *Guard) doneFor() []string {
+	var out []string
+	for _, o := range g.Recent() {
+		if o.Outcome == enforce.Done {
+			out = append(out, o.Victim.Name)
+		}
+	}
+	return out
+}
