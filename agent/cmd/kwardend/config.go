@@ -42,6 +42,8 @@ type config struct {
 	// ShutdownTimeout is how long requests in flight may finish at stop.
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
 	MaxConns        int           `json:"max_connections"` // 0: min(1024, soft RLIMIT_NOFILE / 2)
+	// Policy is the kill-policy loop (policy.go); off without a dir.
+	Policy policyConfig `json:"policy"`
 
 	tokenFrom string // where Token came from, for errors and the log
 }
@@ -126,6 +128,9 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	idleTimeout := duration.Flag(fs, "idle-timeout", c.IdleTimeout, "how long the API keeps an idle keep-alive connection, a `duration`")
 	shutdownTimeout := duration.Flag(fs, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may finish at stop, a `duration`")
 	maxConns := fs.Int("max-connections", c.MaxConns, "connections the API serves at once (0: min(1024, half the soft file limit))")
+	policyDir := fs.String("policy-dir", "", "directory of the kill-policy plugins and their catalogue.json (none: no policy loop, nothing is killed)")
+	policyUse := fs.String("policy", "", "kill policy to start with, from the catalogue")
+	policyDryRun := fs.Bool("policy-dry-run", false, "record the policy's decisions and act on none")
 	// The settings are listed here rather than by flag: after a parse
 	// error to stderr, with the error, as before; for -h, which asked for
 	// them, to stdout (for a pager or grep), and main takes flag.ErrHelp
@@ -160,6 +165,8 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			return err
 		},
 		"KWARDEN_DOCKER_HOST":      func(v string) error { c.DockerHost = v; return nil },
+		"KWARDEN_POLICY_DIR":       func(v string) error { c.Policy.Dir = v; return nil },
+		"KWARDEN_POLICY":           func(v string) error { c.Policy.Use = v; return nil },
 		"KWARDEN_INTERVAL":         durationEnv(&c.Interval),
 		"KWARDEN_RAW_RETENTION":    durationEnv(&c.RawRetention),
 		"KWARDEN_RETENTION":        durationEnv(&c.Retention),
@@ -237,6 +244,12 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			c.ShutdownTimeout = *shutdownTimeout
 		case "max-connections":
 			c.MaxConns = *maxConns
+		case "policy-dir":
+			c.Policy.Dir = *policyDir
+		case "policy":
+			c.Policy.Use = *policyUse
+		case "policy-dry-run":
+			c.Policy.DryRun = *policyDryRun
 		}
 	})
 	if err := c.applyToken(flagToken); err != nil {

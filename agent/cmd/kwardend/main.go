@@ -75,8 +75,17 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		log.Warn("max_connections leaves less than half the file descriptors to the daemon's own files",
 			"max_connections", maxConns, "nofile_soft", soft)
 	}
+	// The policy loop needs the daemon (its history) and the daemon's
+	// AfterTick needs the loop: the loop is set before Run starts.
+	var loop *policyLoop
+	afterTick := func(st daemon.State) {
+		if loop != nil {
+			loop.guard.OnTick(st)
+		}
+	}
 	d, err := daemon.New(ctx, daemon.Config{
-		Interval: cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
+		AfterTick: afterTick,
+		Interval:  cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
 		ProcRoot: cfg.ProcRoot, CgroupRoot: cfg.CgroupRoot,
 		DockerHost: cfg.DockerHost, DBPath: cfg.DB,
 		Thresholds:   sample.Thresholds{CPUPercent: cfg.CPUHigh, RAMPercent: cfg.RAMHigh},
@@ -94,6 +103,14 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 			err = errors.Join(err, fmt.Errorf("close daemon: %w", cerr))
 		}
 	}()
+	if cfg.Policy.Dir != "" {
+		if loop, err = startPolicies(ctx, cfg, d, log); err != nil {
+			return fmt.Errorf("policy loop: %w", err)
+		}
+		defer loop.close()
+	} else if cfg.Policy.Use != "" {
+		return errors.New("a policy was given but no policy directory (policy.dir, -policy-dir)")
+	}
 	ln, err := listen(ctx, cfg.Listen, maxConns)
 	if err != nil {
 		return err
@@ -107,6 +124,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	defer stopDaemon()
 	daemonDone := make(chan error, 1)
 	go func() { daemonDone <- d.Run(dctx) }()
+	if loop != nil {
+		guardDone := make(chan struct{})
+		go func() { loop.guard.Run(dctx); close(guardDone) }()
+		defer func() { stopDaemon(); <-guardDone }()
+	}
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 	log.Info("kwardend running", "listen", ln.Addr().String(), "interval", duration.String(cfg.Interval),

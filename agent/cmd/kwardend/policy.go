@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"github.com/kwarden/kwarden/agent/daemon"
+	"github.com/kwarden/kwarden/agent/enforce"
+	"github.com/kwarden/kwarden/agent/guard"
+	"github.com/kwarden/kwarden/agent/policyhost"
+	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/internal/duration"
+)
+
+// policyConfig is the configuration's "policy" section: where the
+// plugins are, which one runs, and the enforcer's limits. Without a
+// directory there is no policy loop and nothing is ever killed.
+type policyConfig struct {
+	// Dir holds the plugins and their catalogue.json; it and every
+	// directory above it must be writable by root (or kwardend's user)
+	// alone.
+	Dir string `json:"dir"`
+	// Use is the policy to start with; "" starts none (select one with
+	// kwardenctl policy use).
+	Use string `json:"use"`
+	// Config is the policy's own configuration, passed through.
+	Config json.RawMessage `json:"config"`
+	// DecideTimeout bounds one round on the plugin; default 2 s.
+	DecideTimeout time.Duration `json:"decide_timeout"`
+	// The enforcer's settings: dry_run, max_per_round, max_per_minute,
+	// max_decisions, stop_timeout, protect {names, ids}.
+	enforce.Options
+}
+
+// UnmarshalJSON takes durations as strings ("10s") and refuses unknown
+// fields, like the rest of the configuration.
+func (p *policyConfig) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Dir           string             `json:"dir"`
+		Use           string             `json:"use"`
+		Config        json.RawMessage    `json:"config"`
+		DecideTimeout string             `json:"decide_timeout"`
+		DryRun        bool               `json:"dry_run"`
+		MaxPerRound   int                `json:"max_per_round"`
+		MaxPerMinute  int                `json:"max_per_minute"`
+		MaxDecisions  int                `json:"max_decisions"`
+		StopTimeout   string             `json:"stop_timeout"`
+		Protect       enforce.Protection `json:"protect"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	*p = policyConfig{Dir: raw.Dir, Use: raw.Use, Config: raw.Config, Options: enforce.Options{
+		DryRun: raw.DryRun, MaxPerRound: raw.MaxPerRound, MaxPerMinute: raw.MaxPerMinute,
+		MaxDecisions: raw.MaxDecisions, Protect: raw.Protect}}
+	for _, d := range []struct {
+		name, s string
+		dst     *time.Duration
+	}{{"decide_timeout", raw.DecideTimeout, &p.DecideTimeout}, {"stop_timeout", raw.StopTimeout, &p.StopTimeout}} {
+		if d.s == "" {
+			continue
+		}
+		v, err := duration.Parse(d.s)
+		if err != nil {
+			return fmt.Errorf("policy.%s: %w", d.name, err)
+		}
+		*d.dst = v
+	}
+	return nil
+}
+
+// policyLoop is the guard and what it runs on, once started.
+type policyLoop struct {
+	guard *guard.Guard
+	host  *policyhost.Host
+	close func()
+}
+
+// startPolicies sets up the policy loop for d, whose AfterTick must
+// call the returned loop's guard (see run). It loads the catalogue and
+// starts the configured policy; a policy that fails to start is logged
+// and the loop runs with none, killing nothing, until one is selected.
+func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.Logger) (*policyLoop, error) {
+	pc := cfg.Policy
+	cat, err := policyhost.LoadCatalogue(pc.Dir)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DockerHost != "" {
+		if err := client.WithHost(cfg.DockerHost)(dc); err != nil {
+			dc.Close()
+			return nil, err
+		}
+	}
+	l := &policyLoop{}
+	addEvents := func(evs ...store.Event) error { return d.Store().AddEvents(evs...) }
+	l.host = policyhost.New(cat, policyhost.Options{DecideTimeout: pc.DecideTimeout, Log: log,
+		OnEvent: func(e policyhost.Event) { l.guard.HostEvent(e) }})
+	enf, err := enforce.New(dc, pc.Options, log, func(o enforce.Outcome) { l.guard.Report(o) })
+	if err != nil {
+		dc.Close()
+		return nil, err
+	}
+	l.guard = guard.New(l.host, enf, guard.Options{Interval: cfg.Interval, AddEvents: addEvents, Log: log})
+	l.close = func() {
+		l.host.Close()
+		dc.Close()
+	}
+	if pc.Use != "" {
+		if _, err := l.host.Use(ctx, pc.Use, pc.Config); err != nil {
+			log.Error("policy did not start: none runs, nothing is killed until one is selected", "policy", pc.Use, "err", err)
+		}
+	}
+	log.Info("policy loop", "dir", pc.Dir, "policies", strings.Join(cat.Names(), ","), "use", pc.Use,
+		"dry_run", pc.DryRun)
+	return l, nil
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The policy section: durations as strings, the enforcer's settings,
+// the policy's own configuration passed through untouched; flags and
+// environment over the file; unknown fields refused.
+func TestPolicyConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "k.json")
+	writeFile(t, file, `{"policy": {"dir": "/usr/lib/kwarden/policies", "use": "quota", "config": {"high": 2, "low": 3},
+		"decide_timeout": "500ms", "stop_timeout": "3s", "dry_run": true, "max_per_round": 4,
+		"protect": {"names": ["grafana", "/kwarden-.*/"]}}}`, 0o644)
+	c, err := load([]string{"-config", file}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Policy
+	if p.Dir != "/usr/lib/kwarden/policies" || p.Use != "quota" || string(p.Config) != `{"high": 2, "low": 3}` ||
+		p.DecideTimeout != 500*time.Millisecond || p.StopTimeout != 3*time.Second || !p.DryRun || p.MaxPerRound != 4 ||
+		len(p.Protect.Names) != 2 {
+		t.Errorf("policy section: %+v", p)
+	}
+	c, err = load([]string{"-config", file, "-policy", "threshold", "-policy-dir", "/p"}, env(map[string]string{"KWARDEN_POLICY": "pressure"}))
+	if err != nil || c.Policy.Use != "threshold" || c.Policy.Dir != "/p" || string(c.Policy.Config) != `{"high": 2, "low": 3}` {
+		t.Errorf("flags over file: %+v %v", c.Policy, err)
+	}
+	for _, bad := range []string{`{"policy": {"dri": "/x"}}`, `{"policy": {"stop_timeout": "soon"}}`, `{"policy": {"protect": {"namez": []}}}`} {
+		writeFile(t, file, bad, 0o644)
+		if _, err := load([]string{"-config", file}, env(nil)); err == nil || !strings.Contains(err.Error(), "policy") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
