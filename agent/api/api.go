@@ -55,7 +55,10 @@ type Options struct {
 	Version string
 	// Metrics serves /metrics (agent/metrics.Handler); nil answers 404.
 	Metrics http.Handler
-	now     func() time.Time
+	// Policies serves the /api/v1/policy routes; nil says the policy
+	// loop is off.
+	Policies Policies
+	now      func() time.Time
 }
 
 type server struct {
@@ -105,7 +108,7 @@ func newServer(b Backend, opts Options) (*server, http.Handler) {
 		if !rt.Open {
 			h = s.auth(h)
 		}
-		route(mux, rt.Path, h)
+		route(mux, rt.Path, rt.Method, h)
 	}
 	if len(handlers) > 0 {
 		panic(fmt.Sprintf("api: handlers for routes apiv1.Routes lacks: %v", handlers))
@@ -128,6 +131,10 @@ func (s *server) handlers() map[string]http.HandlerFunc {
 		"/api/v1/events":                 s.query(s.events),
 		"/api/v1/crosscheck":             s.crosscheck,
 		"/api/v1/stream":                 s.stream,
+		"/api/v1/policy":                 s.policy,
+		"/api/v1/policy/catalogue":       s.policyCatalogue,
+		"/api/v1/policy/use":             s.policyUse,
+		"/api/v1/policy/dry-run":         s.policyDryRun,
 		"/metrics":                       s.metrics,
 	}
 }

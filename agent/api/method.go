@@ -4,20 +4,25 @@ import (
 	"net/http"
 )
 
-// allowed is every route's Allow header: the API only reads.
-const allowed = "GET, HEAD"
-
-// route registers h for path under any method and answers a method other
-// than GET or HEAD itself, with 405, Allow and a JSON error. ServeMux
-// would answer a "GET /path" pattern's other methods on its own, in
-// plain text, though every error of the API is JSON (docs/api.md). The
-// method is checked before the token: which methods a route takes is no
-// secret.
-func route(mux *http.ServeMux, path string, h http.HandlerFunc) {
+// route registers h for path under any method and answers a method it
+// does not take itself, with 405, Allow and a JSON error. A route reads
+// with GET (and HEAD) unless its apiv1.Route says POST. ServeMux would
+// answer a "GET /path" pattern's other methods on its own, in plain
+// text, though every error of the API is JSON (docs/api.md). The method
+// is checked before the token: which methods a route takes is no secret.
+func route(mux *http.ServeMux, path, method string, h http.HandlerFunc) {
+	allowed, use := "GET, HEAD", "GET"
+	if method == http.MethodPost {
+		allowed, use = "POST", "POST"
+	}
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		ok := r.Method == http.MethodGet || r.Method == http.MethodHead
+		if method == http.MethodPost {
+			ok = r.Method == http.MethodPost
+		}
+		if !ok {
 			w.Header().Set("Allow", allowed)
-			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+path+": use GET")
+			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+path+": use "+use)
 			return
 		}
 		h(w, r)

@@ -30,7 +30,8 @@ const (
 var wireTypes = []any{Health{}, SourceStatus{}, SystemAnswer{}, SystemPoint{}, SeriesAnswer{}, ContainerPoint{},
 	ContainersAnswer{}, ContainerFigures{}, TaskStates{}, Container{}, Cgroups{}, ProcessesAnswer{}, ProcessPoint{},
 	EventsAnswer{}, Event{}, CrossCheckAnswer{}, CrossCheck{}, Tolerance{}, Absence{}, Drift{}, Duplicate{},
-	StreamTick{}, StreamContainer{}, ErrorAnswer{}, State{}, DockerStatus{}}
+	StreamTick{}, StreamContainer{}, ErrorAnswer{}, State{}, DockerStatus{},
+	PolicyAnswer{}, PolicyStatus{}, PolicyDecision{}, PolicyCatalogueAnswer{}, PolicyEntry{}, PolicyRequest{}, PolicyDryRunAnswer{}}
 
 // schemas reflects the wire types into JSON Schema definitions, with
 // the doc comments of their fields as descriptions.
@@ -114,7 +115,13 @@ func openAPI(t *testing.T, defs map[string]*jsonschema.Schema) []byte {
 		if rt.Open {
 			op["security"] = []any{}
 		}
-		paths[rt.Path] = map[string]any{"get": op}
+		method := "get"
+		if rt.Method == "POST" {
+			method = "post"
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{
+				"schema": map[string]any{"$ref": "#/components/schemas/" + reflect.TypeOf(rt.Body).Name()}}}}
+		}
+		paths[rt.Path] = map[string]any{method: op}
 	}
 	doc := map[string]any{
 		"openapi": "3.1.0",
@@ -170,7 +177,13 @@ func markdown(defs map[string]*jsonschema.Schema) (routes, types string) {
 		if rt.Open {
 			open = " (no token)"
 		}
-		fmt.Fprintf(&b, "| `GET %s`%s | %s | %s |\n", rt.Path, open, strings.Join(ps, "; "), answer)
+		method := "GET"
+		if rt.Method == "POST" {
+			method = "POST"
+			n := reflect.TypeOf(rt.Body).Name()
+			ps = append(ps, fmt.Sprintf("body: [%s](#%s)", n, strings.ToLower(n)))
+		}
+		fmt.Fprintf(&b, "| `%s %s`%s | %s | %s |\n", method, rt.Path, open, strings.Join(ps, "; "), answer)
 	}
 	routes = b.String()
 	b.Reset()

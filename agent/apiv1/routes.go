@@ -13,6 +13,11 @@ type Route struct {
 	Doc string
 	// Open is true for the one route that needs no token.
 	Open bool
+	// Method is POST for the routes that change something; "" is GET
+	// (and HEAD).
+	Method string
+	// Body is a value of the request body's type (POST routes).
+	Body any
 }
 
 // Param is a query parameter.
@@ -49,6 +54,14 @@ var Routes = []Route{
 		Doc: "events, oldest first, by pages"},
 	{Path: "/api/v1/crosscheck", Answer: CrossCheckAnswer{},
 		Doc: "the last module-vs-eBPF comparison"},
+	{Path: "/api/v1/policy", Answer: PolicyAnswer{},
+		Doc: "the kill-policy loop: the active policy, dry-run, the last decisions and their outcomes"},
+	{Path: "/api/v1/policy/catalogue", Answer: PolicyCatalogueAnswer{},
+		Doc: "the policies the catalogue allows, with their checksums"},
+	{Path: "/api/v1/policy/use", Method: "POST", Body: PolicyRequest{}, Answer: PolicyAnswer{},
+		Doc: "select a policy: verify, start, handshake, ping, configure, swap between rounds, stop the old one; on any failure the old one stays (422)"},
+	{Path: "/api/v1/policy/dry-run", Method: "POST", Body: PolicyRequest{}, Answer: PolicyDryRunAnswer{},
+		Doc: "what a policy (started for the purpose, or the active one) would decide on the last tick, and what the enforcer would refuse; nothing is acted on"},
 	{Path: "/api/v1/stream", Doc: "server-sent events, one per tick (event: " + StreamEvent + "), each one's data a StreamTick"},
 	{Path: "/metrics", Doc: "Prometheus exposition (text, or OpenMetrics when asked)"},
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,12 +91,23 @@ func IsStatus(err error, status int) bool {
 
 // request builds a GET of path with query q.
 func (c *Client) request(ctx context.Context, path string, q url.Values) (*http.Request, error) {
+	return c.newRequest(ctx, http.MethodGet, path, q, nil)
+}
+
+func (c *Client) newRequest(ctx context.Context, method, path string, q url.Values, body []byte) (*http.Request, error) {
 	u := *c.base
 	u.Path += path
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -111,6 +123,25 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) erro
 	if err != nil {
 		return err
 	}
+	return c.do(req, path, v)
+}
+
+// post sends body as JSON to path and reads the answer into v.
+func (c *Client) post(ctx context.Context, path string, body, v any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodPost, path, nil, b)
+	if err != nil {
+		return err
+	}
+	return c.do(req, path, v)
+}
+
+func (c *Client) do(req *http.Request, path string, v any) error {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("kwardend at %s: %w", c.base, err)
@@ -246,4 +277,29 @@ func (c *Client) Events(ctx context.Context, q EventsQuery) (apiv1.EventsAnswer,
 func (c *Client) CrossCheck(ctx context.Context) (apiv1.CrossCheckAnswer, error) {
 	var a apiv1.CrossCheckAnswer
 	return a, c.get(ctx, "/api/v1/crosscheck", nil, &a)
+}
+
+// Policy is the kill-policy loop: the active policy and the last
+// decisions.
+func (c *Client) Policy(ctx context.Context) (apiv1.PolicyAnswer, error) {
+	var a apiv1.PolicyAnswer
+	return a, c.get(ctx, "/api/v1/policy", nil, &a)
+}
+
+// PolicyCatalogue lists the policies kwardend may run.
+func (c *Client) PolicyCatalogue(ctx context.Context) (apiv1.PolicyCatalogueAnswer, error) {
+	var a apiv1.PolicyCatalogueAnswer
+	return a, c.get(ctx, "/api/v1/policy/catalogue", nil, &a)
+}
+
+// UsePolicy selects a policy with its configuration (nil: defaults).
+func (c *Client) UsePolicy(ctx context.Context, name string, config json.RawMessage) (apiv1.PolicyAnswer, error) {
+	var a apiv1.PolicyAnswer
+	return a, c.post(ctx, "/api/v1/policy/use", apiv1.PolicyRequest{Name: name, Config: config}, &a)
+}
+
+// DryRunPolicy asks what a policy ("" : the active one) would do now.
+func (c *Client) DryRunPolicy(ctx context.Context, name string, config json.RawMessage) (apiv1.PolicyDryRunAnswer, error) {
+	var a apiv1.PolicyDryRunAnswer
+	return a, c.post(ctx, "/api/v1/policy/dry-run", apiv1.PolicyRequest{Name: name, Config: config}, &a)
 }

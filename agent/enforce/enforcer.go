@@ -75,7 +75,7 @@ type Outcome struct {
 	// is set when the decision named no running container.
 	Victim policy.Container
 	// Outcome is Done, Refused, DryRun, RateLimited or Failed; Why says
-	// why for all but Done.
+	// why for Refused, RateLimited and Failed.
 	Outcome, Why string
 	// DecideLatency is the policy's round trip; ActLatency how long the
 	// action took.
@@ -129,6 +129,21 @@ func (e *Enforcer) Protects(id, name string, labels map[string]string) (string, 
 	return e.opt.Protect.Protects(id, name, labels)
 }
 
+// DryRun is an enforcer with the same protections and limits that acts
+// on nothing, reporting to report: for a dry run asked by an operator.
+// Its outcomes arrive before Apply returns.
+func (e *Enforcer) DryRun(report func(Outcome)) *Enforcer {
+	opt := e.opt
+	opt.DryRun = true
+	d, _ := New(nil, opt, e.log, report) // opt compiled once already
+	e.mu.Lock()
+	for id := range e.inFlight {
+		d.inFlight[id] = true
+	}
+	e.mu.Unlock()
+	return d
+}
+
 // DryRunOnly reports whether the enforcer acts on nothing.
 func (e *Enforcer) DryRunOnly() bool { return e.opt.DryRun }
 
@@ -161,7 +176,7 @@ func (e *Enforcer) Apply(ctx context.Context, r Round) {
 		case why != "":
 			o.Outcome, o.Why = Refused, why
 		case e.opt.DryRun:
-			o.Outcome, o.Why = DryRun, "dry-run: nothing is acted on"
+			o.Outcome = DryRun
 		case acted >= e.opt.MaxPerRound:
 			o.Outcome, o.Why = RateLimited, fmt.Sprintf("more than %d actions in one round", e.opt.MaxPerRound)
 		case !e.admit(now):

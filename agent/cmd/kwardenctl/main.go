@@ -18,6 +18,7 @@
 //	crosscheck              the last module-vs-eBPF comparison
 //	top [-n TICKS]          live view from the stream (default: until ^C)
 //	spawn -profile A|B|C    one round of the course's workload generator
+//	policy ls|show|use|dry-run  the kill policies: list, show the active one, swap, try
 package main
 
 import (
@@ -60,7 +61,7 @@ type cli struct {
 }
 
 // usage is the synopsis, for -h and a missing command.
-const usage = "usage: kwardenctl [-addr URL] [-token-file PATH] [-o table|json] status|containers|events|crosscheck|top|spawn"
+const usage = "usage: kwardenctl [-addr URL] [-token-file PATH] [-o table|json] status|containers|events|crosscheck|top|spawn|policy"
 
 // run parses the command line and runs the command: tables and JSON go to
 // out, warnings to stderr.
@@ -119,6 +120,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return c.top(ctx, rest)
 	case "spawn":
 		return c.spawn(ctx, rest)
+	case "policy":
+		return c.policy(ctx, rest)
 	}
 	return fmt.Errorf("unknown command %q", cmd)
 }

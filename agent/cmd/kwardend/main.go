@@ -116,8 +116,12 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return err
 	}
 	reg := metrics.NewRegistry(d.State, d.Sources().Stats, version.Version, log)
-	srv := newServer(cfg, api.New(d, api.Options{Token: cfg.Token, Logger: log, EventWriteTimeout: cfg.WriteTimeout,
-		Version: version.Version, Metrics: metrics.Handler(reg, log)}), log)
+	apiOpts := api.Options{Token: cfg.Token, Logger: log, EventWriteTimeout: cfg.WriteTimeout,
+		Version: version.Version, Metrics: metrics.Handler(reg, log)}
+	if loop != nil {
+		apiOpts.Policies = loop.guard
+	}
+	srv := newServer(cfg, api.New(d, apiOpts), log)
 	// The daemon stops after the API: answers still in flight at stop
 	// read its history, which Run closes when it returns.
 	dctx, stopDaemon := context.WithCancel(context.WithoutCancel(ctx))

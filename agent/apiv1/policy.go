@@ -1,0 +1,110 @@
+package apiv1
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// PolicyAnswer is the kill-policy loop: the active policy, the
+// enforcer's mode and the last decisions.
+type PolicyAnswer struct {
+	// Enabled is false when kwardend runs without a policy directory:
+	// there is no loop and nothing is ever killed.
+	Enabled bool `json:"enabled"`
+	// DryRun is true when decisions are recorded and none acted on.
+	DryRun bool `json:"dry_run"`
+	// Active is the selected policy; absent when none is.
+	Active *PolicyStatus `json:"active,omitempty"`
+	// Recent are the last decisions and what came of them, oldest first.
+	Recent []PolicyDecision `json:"recent"`
+}
+
+// PolicyStatus is a running policy plugin.
+type PolicyStatus struct {
+	// Name is its catalogue name.
+	Name string `json:"name"`
+	// Version and Description are as the plugin gives them.
+	Version     string `json:"version"`
+	Description string `json:"description,omitempty"`
+	// SHA256 is its binary's checksum, verified before it ran.
+	SHA256 string `json:"sha256"`
+	// Config is its configuration, as given.
+	Config json.RawMessage `json:"config,omitempty"`
+	// Started is when the running process started.
+	Started time.Time `json:"started,omitzero"`
+	// Protocol is the plugin protocol version negotiated.
+	Protocol int `json:"protocol"`
+	// Healthy is false while it is down, waiting to be restarted.
+	Healthy bool `json:"healthy"`
+	// Restarts counts restarts after crashes and hangs since selected.
+	Restarts int `json:"restarts"`
+	// LastError is its last failure.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// PolicyDecision is one decision of a policy and its outcome: the audit
+// record, as the policy.decision events hold it.
+type PolicyDecision struct {
+	Time time.Time `json:"time"`
+	// Round counts the loop's rounds; Trigger is tick, pressure, oom or
+	// dry-run.
+	Round   uint64 `json:"round"`
+	Trigger string `json:"trigger"`
+	// Policy, Version and SHA256 name the policy that decided.
+	Policy  string `json:"policy"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+	// ContainerID is what the policy named; Name, Class and Kind are set
+	// when that is a running container of the round.
+	ContainerID string `json:"container_id"`
+	Name        string `json:"name,omitempty"`
+	Class       string `json:"class,omitempty"`
+	Kind        string `json:"kind,omitempty"`
+	// The victim's figures at the decision.
+	CPUPercent      float64 `json:"cpu_percent"`
+	RAMPercent      float64 `json:"ram_percent"`
+	RSSBytes        uint64  `json:"rss_bytes"`
+	WorkingSetBytes uint64  `json:"memory_working_set_bytes"`
+	// Action is stop, kill or remove; Reason the policy's sentence.
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+	// Outcome is done, refused, dry-run, rate-limited or failed; Why
+	// says why for all but done.
+	Outcome string `json:"outcome"`
+	Why     string `json:"why,omitempty"`
+	// DecideMs is the policy's round trip, ActMs the action's.
+	DecideMs float64 `json:"decide_ms"`
+	ActMs    float64 `json:"act_ms"`
+}
+
+// PolicyCatalogueAnswer lists the policies kwardend may run.
+type PolicyCatalogueAnswer struct {
+	// Dir is the policy directory.
+	Dir      string        `json:"dir"`
+	Policies []PolicyEntry `json:"policies"`
+}
+
+// PolicyEntry is one policy of the catalogue.
+type PolicyEntry struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	// Active is true for the selected policy.
+	Active bool `json:"active"`
+}
+
+// PolicyRequest names a policy and its configuration: the body of
+// POST /api/v1/policy/use and /api/v1/policy/dry-run.
+type PolicyRequest struct {
+	// Name is a catalogue name; for a dry run, "" is the active policy.
+	Name string `json:"name"`
+	// Config is the policy's configuration; absent: its defaults (for a
+	// dry run of the active policy: its current configuration).
+	Config json.RawMessage `json:"config,omitempty"`
+}
+
+// PolicyDryRunAnswer is what a policy would do on the last tick; nothing
+// was acted on.
+type PolicyDryRunAnswer struct {
+	Policy    PolicyStatus     `json:"policy"`
+	Decisions []PolicyDecision `json:"decisions"`
+}

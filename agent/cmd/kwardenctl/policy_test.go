@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"github.com/kwarden/kwarden/agent/api"
+	"github.com/kwarden/kwarden/agent/apiv1"
+	"github.com/kwarden/kwarden/agent/daemon"
+	"github.com/kwarden/kwarden/agent/enforce"
+	"github.com/kwarden/kwarden/agent/guard"
+	"github.com/kwarden/kwarden/agent/policyhost"
+	"github.com/kwarden/kwarden/agent/source"
+	"github.com/kwarden/kwarden/test/dockertest"
+	"github.com/kwarden/kwarden/test/policytest"
+)
+
+// kwardenctl policy against the real loop: a daemon on this kernel's
+// eBPF view and a private dockerd, real plugin subprocesses, the
+// enforcer on the Docker API. ls, show, a dry run that kills nothing,
+// refused swaps that keep the old policy, and a swap that acts.
+func TestPolicyCommands(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root, _ := filepath.Abs("../../..")
+	eng := dockertest.ForTest(t, root)
+	var names []string
+	for i := range 4 {
+		n := fmt.Sprintf("kwp-%d", i)
+		args := []string{"run", "-d", "--network", "none", "--name", n, "--label", "kwarden.kind=low"}
+		if i == 0 {
+			args = append(args, "--label", "kwarden.protect=true")
+		}
+		if _, err := eng.Docker(ctx, append(args, "kwarden/load:low")...); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+		time.Sleep(1100 * time.Millisecond) // distinct creation seconds
+	}
+	defer func() {
+		for _, n := range names {
+			eng.Docker(context.Background(), "rm", "-f", n)
+		}
+	}()
+	dc, err := client.NewClientWithOpts(client.WithHost(eng.Host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := policyhost.LoadCatalogue(policytest.Dir(t, root, "keep-oldest", "hostile-garbage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g *guard.Guard
+	host := policyhost.New(cat, policyhost.Options{OnEvent: func(e policyhost.Event) { g.HostEvent(e) }})
+	defer host.Close()
+	enf, err := enforce.New(dc, enforce.Options{StopTimeout: time.Second}, nil, func(o enforce.Outcome) { g.Report(o) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(ctx, daemon.Config{Interval: 300 * time.Millisecond, Sources: source.EBPFOnly, DockerHost: eng.Host,
+		DBPath: filepath.Join(t.TempDir(), "h.db"), AfterTick: func(st daemon.State) { g.OnTick(st) }},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = guard.New(host, enf, guard.Options{Interval: 300 * time.Millisecond, AddEvents: d.Store().AddEvents})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); d.Run(ctx) }()
+	go func() { defer wg.Done(); g.Run(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+	srv := httptest.NewServer(api.New(d, api.Options{Policies: g}))
+	defer srv.Close()
+	env := func(k string) (string, bool) {
+		v, ok := map[string]string{"KWARDEN_ADDR": srv.URL}[k]
+		return v, ok
+	}
+	ctl := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, args, env, &out, io.Discard)
+		return out.String(), err
+	}
+	must := func(args ...string) string {
+		t.Helper()
+		out, err := ctl(args...)
+		if err != nil {
+			t.Fatalf("kwardenctl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	running := func() (n []string) {
+		for _, name := range names {
+			if js, err := dc.ContainerInspect(ctx, name); err == nil && js.State.Running {
+				n = append(n, name)
+			}
+		}
+		return n
+	}
+	// Wait for the daemon to see the four.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		st := d.State()
+		seen := 0
+		for _, c := range st.Containers {
+			if strings.HasPrefix(c.Name, "kwp-") && c.Running {
+				seen++
+			}
+		}
+		if seen == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon sees %d of the 4 containers", seen)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	if out := must("policy", "ls"); !strings.Contains(out, "keep-oldest") || !strings.Contains(out, "hostile-garbage") {
+		t.Errorf("policy ls:\n%s", out)
+	}
+	if out := must("policy", "show"); !strings.Contains(out, "no policy selected") {
+		t.Errorf("policy show before any:\n%s", out)
+	}
+	// A dry run: two would be removed, none is.
+	out := must("-o", "json", "policy", "dry-run", "keep-oldest", "-config-json", `{"keep": 1}`)
+	var dry apiv1.PolicyDryRunAnswer
+	if err := json.Unmarshal([]byte(out), &dry); err != nil {
+		t.Fatal(err)
+	}
+	var victims []string
+	for _, dd := range dry.Decisions {
+		if dd.Outcome != "dry-run" {
+			t.Errorf("dry-run decision %+v", dd)
+		}
+		victims = append(victims, dd.Name)
+	}
+	if strings.Join(victims, ",") != "kwp-3,kwp-2" || len(running()) != 4 {
+		t.Errorf("dry run: victims %v, running %v", victims, running())
+	}
+	// Refused swaps: unknown, bad configuration; the first policy stays.
+	must("policy", "use", "keep-oldest", "-config-json", `{"keep": 9}`)
+	if _, err := ctl("policy", "use", "nope"); err == nil || !strings.Contains(err.Error(), "404") && !strings.Contains(err.Error(), "not in the catalogue") {
+		t.Errorf("use nope: %v", err)
+	}
+	if _, err := ctl("policy", "use", "keep-oldest", "-config-json", `{"keep": -1}`); err == nil || !strings.Contains(err.Error(), "old policy stays") {
+		t.Errorf("use with a bad config: %v", err)
+	}
+	if out := must("policy", "show"); !strings.Contains(out, "policy keep-oldest 1.0.0, healthy") || !strings.Contains(out, `{"keep":9}`) {
+		t.Errorf("policy show after refused swaps:\n%s", out)
+	}
+	// The swap that acts: keep one; kwp-0 is protected, kwp-1 the oldest.
+	must("policy", "use", "keep-oldest", "-config-json", `{"keep": 1}`)
+	for deadline := time.Now().Add(20 * time.Second); strings.Join(running(), ",") != "kwp-0,kwp-1" && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := running(); strings.Join(r, ",") != "kwp-0,kwp-1" {
+		t.Errorf("running after keep 1: %v", r)
+	}
+	// The removals' outcomes arrive when Docker has removed them.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		out = must("policy", "show")
+		if strings.Count(out, " done ") >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if strings.Count(out, " done ") < 2 || !strings.Contains(out, "kwp-3") {
+		t.Errorf("policy show after the kills:\n%s", out)
+	}
+	t.Logf("kwardenctl policy show:\n%s", out)
+}
