@@ -2,7 +2,6 @@ package guard
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -64,24 +63,7 @@ func TestGuardKeepsTheOldest(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	eng := dockertest.ForTest(t, root)
 	ctx := context.Background()
-	var names []string
-	for i := range 6 {
-		n := fmt.Sprintf("kwg-%d", i)
-		args := []string{"run", "-d", "--network", "none", "--name", n, "--label", "kwarden.kind=low"}
-		if i == 0 {
-			args = append(args, "--label", "kwarden.protect=true")
-		}
-		if _, err := eng.Docker(ctx, append(args, "kwarden/load:low")...); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-		time.Sleep(1100 * time.Millisecond) // Docker's Created has 1 s steps in some paths; keep them apart
-	}
-	defer func() {
-		for _, n := range names {
-			eng.Docker(context.Background(), "rm", "-f", n)
-		}
-	}()
+	names := policytest.Fleet(t, eng, "kwg", 6)
 
 	dc, err := client.NewClientWithOpts(client.WithHost(eng.Host), client.WithAPIVersionNegotiation())
 	if err != nil {

@@ -5,6 +5,7 @@
 package policytest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,9 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/kwarden/kwarden/test/dockertest"
 )
 
 // HostileModes are the misbehaviours of test/policies/hostile, each
@@ -117,4 +121,33 @@ func Dir(t testing.TB, root string, names ...string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// Fleet starts n kwarden/load:low containers prefix-0 … prefix-<n-1> on
+// eng, oldest first and at least a second apart (the policies rank by
+// creation time, which Docker's list reports in seconds); the first is
+// labelled kwarden.protect=true. They are removed when t ends.
+func Fleet(t testing.TB, eng *dockertest.Daemon, prefix string, n int) []string {
+	t.Helper()
+	var names []string
+	t.Cleanup(func() {
+		for _, name := range names {
+			eng.Docker(context.Background(), "rm", "-f", name)
+		}
+	})
+	for i := range n {
+		name := fmt.Sprintf("%s-%d", prefix, i)
+		args := []string{"run", "-d", "--network", "none", "--name", name, "--label", "kwarden.kind=low"}
+		if i == 0 {
+			args = append(args, "--label", "kwarden.protect=true")
+		}
+		if _, err := eng.Docker(context.Background(), append(args, "kwarden/load:low")...); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+		if i < n-1 {
+			time.Sleep(1100 * time.Millisecond)
+		}
+	}
+	return names
 }

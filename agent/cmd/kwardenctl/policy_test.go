@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -36,24 +35,7 @@ func TestPolicyCommands(t *testing.T) {
 	defer cancel()
 	root, _ := filepath.Abs("../../..")
 	eng := dockertest.ForTest(t, root)
-	var names []string
-	for i := range 4 {
-		n := fmt.Sprintf("kwp-%d", i)
-		args := []string{"run", "-d", "--network", "none", "--name", n, "--label", "kwarden.kind=low"}
-		if i == 0 {
-			args = append(args, "--label", "kwarden.protect=true")
-		}
-		if _, err := eng.Docker(ctx, append(args, "kwarden/load:low")...); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-		time.Sleep(1100 * time.Millisecond) // distinct creation seconds
-	}
-	defer func() {
-		for _, n := range names {
-			eng.Docker(context.Background(), "rm", "-f", n)
-		}
-	}()
+	names := policytest.Fleet(t, eng, "kwp", 4)
 	dc, err := client.NewClientWithOpts(client.WithHost(eng.Host), client.WithAPIVersionNegotiation())
 	if err != nil {
 		t.Fatal(err)
