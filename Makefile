@@ -155,6 +155,7 @@ bench:
 	$(GO) run ./test/cmd/agentbench
 	$(GO) run ./test/cmd/prunebench
 	$(GO) run ./test/cmd/querybench
+	$(GO) run ./test/cmd/policybench
 
 # kwardend side by side with a peer exporter (cAdvisor) that is already
 # running on a Docker engine: docs/benchmarks.md says how it was set up.

@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	pb "github.com/kwarden/kwarden/agent/policy/proto"
@@ -39,10 +42,11 @@ func snapshotToProto(s *Snapshot) *pb.Snapshot {
 	if p := s.System.Pressure; p != nil {
 		out.System.Pressure = &pb.Pressure{Memory: resourceToProto(p.Memory), Cpu: resourceToProto(p.CPU), Io: resourceToProto(p.IO)}
 	}
+	sets := labelSets{index: map[string]uint32{}}
 	for i := range s.Containers {
 		c := &s.Containers[i]
 		out.Containers[i] = &pb.Container{
-			Id: c.ID, Name: c.Name, Image: c.Image, Kind: c.Kind, Class: c.Class, Labels: c.Labels,
+			Id: c.ID, Name: c.Name, Image: c.Image, Kind: c.Kind, Class: c.Class, LabelSet: sets.add(c.Labels),
 			CreatedUnixNano: unixNano(c.Created), StartedUnixNano: unixNano(c.Started), AgeSeconds: c.Age.Seconds(),
 			Processes: uint32(max(c.Processes, 0)), Threads: uint32(max(c.Threads, 0)),
 			CpuPercent: c.CPUPercent, CpuPercentAvg: c.CPUPercentAvg,
@@ -52,7 +56,46 @@ func snapshotToProto(s *Snapshot) *pb.Snapshot {
 			WorkingSetGrowthBytesPerSecond: c.WorkingSetGrowth, Protected: c.Protected,
 		}
 	}
+	out.LabelSets = sets.sets
 	return out
+}
+
+// labelSets collects the distinct label sets of a snapshot's containers.
+type labelSets struct {
+	index map[string]uint32 // a set's canonical form → 1 + its index
+	sets  []*pb.LabelSet
+	key   strings.Builder
+	keys  []string
+}
+
+// add gives ls's label_set number, adding it if it is new.
+func (l *labelSets) add(ls map[string]string) uint32 {
+	if len(ls) == 0 {
+		return 0
+	}
+	l.keys = l.keys[:0]
+	for k := range ls {
+		l.keys = append(l.keys, k)
+	}
+	slices.Sort(l.keys)
+	l.key.Reset()
+	for _, k := range l.keys {
+		// Lengths first, so that no two sets share a form.
+		v := ls[k]
+		l.key.WriteString(strconv.Itoa(len(k)))
+		l.key.WriteByte(':')
+		l.key.WriteString(k)
+		l.key.WriteString(strconv.Itoa(len(v)))
+		l.key.WriteByte(':')
+		l.key.WriteString(v)
+	}
+	if n, ok := l.index[l.key.String()]; ok {
+		return n
+	}
+	l.sets = append(l.sets, &pb.LabelSet{Labels: ls})
+	n := uint32(len(l.sets))
+	l.index[l.key.String()] = n
+	return n
 }
 
 func resourceToProto(r PressureResource) *pb.PressureResource {
@@ -91,9 +134,14 @@ func snapshotFromProto(s *pb.Snapshot) *Snapshot {
 	if p := sys.GetPressure(); p != nil {
 		out.System.Pressure = &Pressure{Memory: resourceFromProto(p.GetMemory()), CPU: resourceFromProto(p.GetCpu()), IO: resourceFromProto(p.GetIo())}
 	}
+	sets := s.GetLabelSets()
 	for i, c := range s.GetContainers() {
+		var labels map[string]string
+		if n := c.GetLabelSet(); n > 0 && int(n) <= len(sets) {
+			labels = sets[n-1].GetLabels() // shared by the containers of the set
+		}
 		out.Containers[i] = Container{
-			ID: c.GetId(), Name: c.GetName(), Image: c.GetImage(), Kind: c.GetKind(), Class: c.GetClass(), Labels: c.GetLabels(),
+			ID: c.GetId(), Name: c.GetName(), Image: c.GetImage(), Kind: c.GetKind(), Class: c.GetClass(), Labels: labels,
 			Created: fromUnixNano(c.GetCreatedUnixNano()), Started: fromUnixNano(c.GetStartedUnixNano()), Age: seconds(c.GetAgeSeconds()),
 			Processes: int(c.GetProcesses()), Threads: int(c.GetThreads()),
 			CPUPercent: c.GetCpuPercent(), CPUPercentAvg: c.GetCpuPercentAvg(),

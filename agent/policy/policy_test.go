@@ -26,9 +26,16 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			Age: time.Hour, Processes: 2, Threads: 5, CPUPercent: 99.5, CPUPercentAvg: 80.25, RSSBytes: 128 << 20, VSZBytes: 1 << 30,
 			MemUsageBytes: 130 << 20, WorkingSetBytes: 129 << 20, RAMPercent: 1.6, ReadBytes: 10, WriteBytes: 20,
 			ReadBytesPerSecond: 1.5, WriteBytesPerSecond: 2.5, WorkingSetGrowth: -4096, Protected: true,
-		}, {ID: "b"}},
+		}, {ID: "b"},
+			{ID: "c", Labels: map[string]string{"kwarden.kind": "ram", "x": ""}},
+			{ID: "d", Labels: map[string]string{"kwarden.kind": "ram", "x": "", "y": "1"}},
+			{ID: "e", Labels: map[string]string{"kwarden.kind": "ram", "x:": ""}}},
 	}
-	got := snapshotFromProto(snapshotToProto(s))
+	wire := snapshotToProto(s)
+	if len(wire.LabelSets) != 3 {
+		t.Errorf("%d label sets sent for 3 distinct ones", len(wire.LabelSets))
+	}
+	got := snapshotFromProto(wire)
 	if !reflect.DeepEqual(got, s) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
 	}

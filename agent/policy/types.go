@@ -75,7 +75,9 @@ type Container struct {
 	Kind string
 	// Class is the agent's: "high" when CPU % or RAM % is above its
 	// threshold, else "low" ("" before the first rate).
-	Class   string
+	Class string
+	// Labels are its Docker labels. Containers with the same labels
+	// share one map: read it, never change it.
 	Labels  map[string]string
 	Created time.Time
 	Started time.Time

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/kwarden/kwarden/agent/policy"
 )
@@ -57,7 +58,10 @@ func Start(ctx context.Context, e Entry, config []byte, log *slog.Logger) (*Plug
 		// The plugin gets go-plugin's variables only, not the daemon's
 		// environment (its token, say).
 		SkipHostEnv: true,
-		Logger:      hl,
+		// As the plugin's side does (policy.Serve): a round's snapshot
+		// and answer each fit in one window.
+		GRPCDialOptions: []grpc.DialOption{grpc.WithInitialWindowSize(1 << 20), grpc.WithInitialConnWindowSize(1 << 20)},
+		Logger:          hl,
 	})
 	p := &Plugin{Entry: e, Config: config, client: c, logw: logw}
 	fail := func(step string, err error) (*Plugin, error) {

@@ -386,7 +386,11 @@ type Snapshot struct {
 	WindowSeconds float64 `protobuf:"fixed64,5,opt,name=window_seconds,json=windowSeconds,proto3" json:"window_seconds,omitempty"`
 	System        *System `protobuf:"bytes,6,opt,name=system,proto3" json:"system,omitempty"`
 	// containers are the running containers, oldest first.
-	Containers    []*Container `protobuf:"bytes,7,rep,name=containers,proto3" json:"containers,omitempty"`
+	Containers []*Container `protobuf:"bytes,7,rep,name=containers,proto3" json:"containers,omitempty"`
+	// label_sets are the distinct label sets of the containers, each sent
+	// once: a course's hundreds of containers carry a handful of sets, and
+	// a map per container was most of a round's encoding.
+	LabelSets     []*LabelSet `protobuf:"bytes,8,rep,name=label_sets,json=labelSets,proto3" json:"label_sets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -470,6 +474,57 @@ func (x *Snapshot) GetContainers() []*Container {
 	return nil
 }
 
+func (x *Snapshot) GetLabelSets() []*LabelSet {
+	if x != nil {
+		return x.LabelSets
+	}
+	return nil
+}
+
+type LabelSet struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Labels        map[string]string      `protobuf:"bytes,1,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LabelSet) Reset() {
+	*x = LabelSet{}
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LabelSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LabelSet) ProtoMessage() {}
+
+func (x *LabelSet) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LabelSet.ProtoReflect.Descriptor instead.
+func (*LabelSet) Descriptor() ([]byte, []int) {
+	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *LabelSet) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
 type System struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	MemTotalBytes     uint64                 `protobuf:"varint,1,opt,name=mem_total_bytes,json=memTotalBytes,proto3" json:"mem_total_bytes,omitempty"`
@@ -487,7 +542,7 @@ type System struct {
 
 func (x *System) Reset() {
 	*x = System{}
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[6]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -499,7 +554,7 @@ func (x *System) String() string {
 func (*System) ProtoMessage() {}
 
 func (x *System) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[6]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -512,7 +567,7 @@ func (x *System) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use System.ProtoReflect.Descriptor instead.
 func (*System) Descriptor() ([]byte, []int) {
-	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{6}
+	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *System) GetMemTotalBytes() uint64 {
@@ -569,7 +624,7 @@ type Pressure struct {
 
 func (x *Pressure) Reset() {
 	*x = Pressure{}
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[7]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +636,7 @@ func (x *Pressure) String() string {
 func (*Pressure) ProtoMessage() {}
 
 func (x *Pressure) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[7]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +649,7 @@ func (x *Pressure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pressure.ProtoReflect.Descriptor instead.
 func (*Pressure) Descriptor() ([]byte, []int) {
-	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{7}
+	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Pressure) GetMemory() *PressureResource {
@@ -638,7 +693,7 @@ type PressureResource struct {
 
 func (x *PressureResource) Reset() {
 	*x = PressureResource{}
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[8]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -650,7 +705,7 @@ func (x *PressureResource) String() string {
 func (*PressureResource) ProtoMessage() {}
 
 func (x *PressureResource) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[8]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -663,7 +718,7 @@ func (x *PressureResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PressureResource.ProtoReflect.Descriptor instead.
 func (*PressureResource) Descriptor() ([]byte, []int) {
-	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{8}
+	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PressureResource) GetSomeAvg10() float64 {
@@ -732,13 +787,15 @@ type Container struct {
 	Kind string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
 	// class is the agent's: high when CPU % or RAM % is above its
 	// threshold, else low.
-	Class           string            `protobuf:"bytes,5,opt,name=class,proto3" json:"class,omitempty"`
-	Labels          map[string]string `protobuf:"bytes,6,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	CreatedUnixNano int64             `protobuf:"varint,7,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
-	StartedUnixNano int64             `protobuf:"varint,8,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
-	AgeSeconds      float64           `protobuf:"fixed64,9,opt,name=age_seconds,json=ageSeconds,proto3" json:"age_seconds,omitempty"`
-	Processes       uint32            `protobuf:"varint,10,opt,name=processes,proto3" json:"processes,omitempty"`
-	Threads         uint32            `protobuf:"varint,11,opt,name=threads,proto3" json:"threads,omitempty"`
+	Class string `protobuf:"bytes,5,opt,name=class,proto3" json:"class,omitempty"`
+	// label_set is 1 + the index of the container's labels in the
+	// snapshot's label_sets; 0: no labels.
+	LabelSet        uint32  `protobuf:"varint,6,opt,name=label_set,json=labelSet,proto3" json:"label_set,omitempty"`
+	CreatedUnixNano int64   `protobuf:"varint,7,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	StartedUnixNano int64   `protobuf:"varint,8,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
+	AgeSeconds      float64 `protobuf:"fixed64,9,opt,name=age_seconds,json=ageSeconds,proto3" json:"age_seconds,omitempty"`
+	Processes       uint32  `protobuf:"varint,10,opt,name=processes,proto3" json:"processes,omitempty"`
+	Threads         uint32  `protobuf:"varint,11,opt,name=threads,proto3" json:"threads,omitempty"`
 	// cpu_percent is % of one core over the last tick; cpu_percent_avg
 	// over the window.
 	CpuPercent    float64 `protobuf:"fixed64,12,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
@@ -769,7 +826,7 @@ type Container struct {
 
 func (x *Container) Reset() {
 	*x = Container{}
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[9]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +838,7 @@ func (x *Container) String() string {
 func (*Container) ProtoMessage() {}
 
 func (x *Container) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[9]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +851,7 @@ func (x *Container) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Container.ProtoReflect.Descriptor instead.
 func (*Container) Descriptor() ([]byte, []int) {
-	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{9}
+	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Container) GetId() string {
@@ -832,11 +889,11 @@ func (x *Container) GetClass() string {
 	return ""
 }
 
-func (x *Container) GetLabels() map[string]string {
+func (x *Container) GetLabelSet() uint32 {
 	if x != nil {
-		return x.Labels
+		return x.LabelSet
 	}
-	return nil
+	return 0
 }
 
 func (x *Container) GetCreatedUnixNano() int64 {
@@ -976,7 +1033,7 @@ type DecideResponse struct {
 
 func (x *DecideResponse) Reset() {
 	*x = DecideResponse{}
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[10]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1045,7 @@ func (x *DecideResponse) String() string {
 func (*DecideResponse) ProtoMessage() {}
 
 func (x *DecideResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[10]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +1058,7 @@ func (x *DecideResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideResponse.ProtoReflect.Descriptor instead.
 func (*DecideResponse) Descriptor() ([]byte, []int) {
-	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{10}
+	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DecideResponse) GetDecisions() []*Decision {
@@ -1023,7 +1080,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[11]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1035,7 +1092,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_policy_proto_policy_proto_msgTypes[11]
+	mi := &file_agent_policy_proto_policy_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1048,7 +1105,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{11}
+	return file_agent_policy_proto_policy_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Decision) GetContainerId() string {
@@ -1087,7 +1144,7 @@ const file_agent_policy_proto_policy_proto_rawDesc = "" +
 	"configJson\"\x13\n" +
 	"\x11ConfigureResponse\"H\n" +
 	"\rDecideRequest\x127\n" +
-	"\bsnapshot\x18\x01 \x01(\v2\x1b.kwarden.policy.v1.SnapshotR\bsnapshot\"\xbf\x02\n" +
+	"\bsnapshot\x18\x01 \x01(\v2\x1b.kwarden.policy.v1.SnapshotR\bsnapshot\"\xfb\x02\n" +
 	"\bSnapshot\x12$\n" +
 	"\x0etime_unix_nano\x18\x01 \x01(\x03R\ftimeUnixNano\x12\x14\n" +
 	"\x05round\x18\x02 \x01(\x04R\x05round\x124\n" +
@@ -1097,7 +1154,14 @@ const file_agent_policy_proto_policy_proto_rawDesc = "" +
 	"\x06system\x18\x06 \x01(\v2\x19.kwarden.policy.v1.SystemR\x06system\x12<\n" +
 	"\n" +
 	"containers\x18\a \x03(\v2\x1c.kwarden.policy.v1.ContainerR\n" +
-	"containers\"\xf4\x01\n" +
+	"containers\x12:\n" +
+	"\n" +
+	"label_sets\x18\b \x03(\v2\x1b.kwarden.policy.v1.LabelSetR\tlabelSets\"\x86\x01\n" +
+	"\bLabelSet\x12?\n" +
+	"\x06labels\x18\x01 \x03(\v2'.kwarden.policy.v1.LabelSet.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf4\x01\n" +
 	"\x06System\x12&\n" +
 	"\x0fmem_total_bytes\x18\x01 \x01(\x04R\rmemTotalBytes\x12.\n" +
 	"\x13mem_available_bytes\x18\x02 \x01(\x04R\x11memAvailableBytes\x12$\n" +
@@ -1124,14 +1188,14 @@ const file_agent_policy_proto_policy_proto_rawDesc = "" +
 	"full_avg60\x18\x06 \x01(\x01R\tfullAvg60\x12\x1f\n" +
 	"\vfull_avg300\x18\a \x01(\x01R\n" +
 	"fullAvg300\x12\"\n" +
-	"\rfull_total_us\x18\b \x01(\x04R\vfullTotalUs\"\xa8\a\n" +
+	"\rfull_total_us\x18\b \x01(\x04R\vfullTotalUs\"\xc8\x06\n" +
 	"\tContainer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05image\x18\x03 \x01(\tR\x05image\x12\x12\n" +
 	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x14\n" +
-	"\x05class\x18\x05 \x01(\tR\x05class\x12@\n" +
-	"\x06labels\x18\x06 \x03(\v2(.kwarden.policy.v1.Container.LabelsEntryR\x06labels\x12*\n" +
+	"\x05class\x18\x05 \x01(\tR\x05class\x12\x1b\n" +
+	"\tlabel_set\x18\x06 \x01(\rR\blabelSet\x12*\n" +
 	"\x11created_unix_nano\x18\a \x01(\x03R\x0fcreatedUnixNano\x12*\n" +
 	"\x11started_unix_nano\x18\b \x01(\x03R\x0fstartedUnixNano\x12\x1f\n" +
 	"\vage_seconds\x18\t \x01(\x01R\n" +
@@ -1155,10 +1219,7 @@ const file_agent_policy_proto_policy_proto_rawDesc = "" +
 	"\x15read_bytes_per_second\x18\x15 \x01(\x01R\x12readBytesPerSecond\x123\n" +
 	"\x16write_bytes_per_second\x18\x16 \x01(\x01R\x13writeBytesPerSecond\x12K\n" +
 	"#working_set_growth_bytes_per_second\x18\x17 \x01(\x01R\x1eworkingSetGrowthBytesPerSecond\x12\x1c\n" +
-	"\tprotected\x18\x18 \x01(\bR\tprotected\x1a9\n" +
-	"\vLabelsEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"K\n" +
+	"\tprotected\x18\x18 \x01(\bR\tprotected\"K\n" +
 	"\x0eDecideResponse\x129\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x1b.kwarden.policy.v1.DecisionR\tdecisions\"x\n" +
 	"\bDecision\x12!\n" +
@@ -1195,7 +1256,7 @@ func file_agent_policy_proto_policy_proto_rawDescGZIP() []byte {
 }
 
 var file_agent_policy_proto_policy_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_agent_policy_proto_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_agent_policy_proto_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_agent_policy_proto_policy_proto_goTypes = []any{
 	(Trigger)(0),              // 0: kwarden.policy.v1.Trigger
 	(Action)(0),               // 1: kwarden.policy.v1.Action
@@ -1205,37 +1266,39 @@ var file_agent_policy_proto_policy_proto_goTypes = []any{
 	(*ConfigureResponse)(nil), // 5: kwarden.policy.v1.ConfigureResponse
 	(*DecideRequest)(nil),     // 6: kwarden.policy.v1.DecideRequest
 	(*Snapshot)(nil),          // 7: kwarden.policy.v1.Snapshot
-	(*System)(nil),            // 8: kwarden.policy.v1.System
-	(*Pressure)(nil),          // 9: kwarden.policy.v1.Pressure
-	(*PressureResource)(nil),  // 10: kwarden.policy.v1.PressureResource
-	(*Container)(nil),         // 11: kwarden.policy.v1.Container
-	(*DecideResponse)(nil),    // 12: kwarden.policy.v1.DecideResponse
-	(*Decision)(nil),          // 13: kwarden.policy.v1.Decision
-	nil,                       // 14: kwarden.policy.v1.Container.LabelsEntry
+	(*LabelSet)(nil),          // 8: kwarden.policy.v1.LabelSet
+	(*System)(nil),            // 9: kwarden.policy.v1.System
+	(*Pressure)(nil),          // 10: kwarden.policy.v1.Pressure
+	(*PressureResource)(nil),  // 11: kwarden.policy.v1.PressureResource
+	(*Container)(nil),         // 12: kwarden.policy.v1.Container
+	(*DecideResponse)(nil),    // 13: kwarden.policy.v1.DecideResponse
+	(*Decision)(nil),          // 14: kwarden.policy.v1.Decision
+	nil,                       // 15: kwarden.policy.v1.LabelSet.LabelsEntry
 }
 var file_agent_policy_proto_policy_proto_depIdxs = []int32{
 	7,  // 0: kwarden.policy.v1.DecideRequest.snapshot:type_name -> kwarden.policy.v1.Snapshot
 	0,  // 1: kwarden.policy.v1.Snapshot.trigger:type_name -> kwarden.policy.v1.Trigger
-	8,  // 2: kwarden.policy.v1.Snapshot.system:type_name -> kwarden.policy.v1.System
-	11, // 3: kwarden.policy.v1.Snapshot.containers:type_name -> kwarden.policy.v1.Container
-	9,  // 4: kwarden.policy.v1.System.pressure:type_name -> kwarden.policy.v1.Pressure
-	10, // 5: kwarden.policy.v1.Pressure.memory:type_name -> kwarden.policy.v1.PressureResource
-	10, // 6: kwarden.policy.v1.Pressure.cpu:type_name -> kwarden.policy.v1.PressureResource
-	10, // 7: kwarden.policy.v1.Pressure.io:type_name -> kwarden.policy.v1.PressureResource
-	14, // 8: kwarden.policy.v1.Container.labels:type_name -> kwarden.policy.v1.Container.LabelsEntry
-	13, // 9: kwarden.policy.v1.DecideResponse.decisions:type_name -> kwarden.policy.v1.Decision
-	1,  // 10: kwarden.policy.v1.Decision.action:type_name -> kwarden.policy.v1.Action
-	2,  // 11: kwarden.policy.v1.Policy.Describe:input_type -> kwarden.policy.v1.DescribeRequest
-	4,  // 12: kwarden.policy.v1.Policy.Configure:input_type -> kwarden.policy.v1.ConfigureRequest
-	6,  // 13: kwarden.policy.v1.Policy.Decide:input_type -> kwarden.policy.v1.DecideRequest
-	3,  // 14: kwarden.policy.v1.Policy.Describe:output_type -> kwarden.policy.v1.DescribeResponse
-	5,  // 15: kwarden.policy.v1.Policy.Configure:output_type -> kwarden.policy.v1.ConfigureResponse
-	12, // 16: kwarden.policy.v1.Policy.Decide:output_type -> kwarden.policy.v1.DecideResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	9,  // 2: kwarden.policy.v1.Snapshot.system:type_name -> kwarden.policy.v1.System
+	12, // 3: kwarden.policy.v1.Snapshot.containers:type_name -> kwarden.policy.v1.Container
+	8,  // 4: kwarden.policy.v1.Snapshot.label_sets:type_name -> kwarden.policy.v1.LabelSet
+	15, // 5: kwarden.policy.v1.LabelSet.labels:type_name -> kwarden.policy.v1.LabelSet.LabelsEntry
+	10, // 6: kwarden.policy.v1.System.pressure:type_name -> kwarden.policy.v1.Pressure
+	11, // 7: kwarden.policy.v1.Pressure.memory:type_name -> kwarden.policy.v1.PressureResource
+	11, // 8: kwarden.policy.v1.Pressure.cpu:type_name -> kwarden.policy.v1.PressureResource
+	11, // 9: kwarden.policy.v1.Pressure.io:type_name -> kwarden.policy.v1.PressureResource
+	14, // 10: kwarden.policy.v1.DecideResponse.decisions:type_name -> kwarden.policy.v1.Decision
+	1,  // 11: kwarden.policy.v1.Decision.action:type_name -> kwarden.policy.v1.Action
+	2,  // 12: kwarden.policy.v1.Policy.Describe:input_type -> kwarden.policy.v1.DescribeRequest
+	4,  // 13: kwarden.policy.v1.Policy.Configure:input_type -> kwarden.policy.v1.ConfigureRequest
+	6,  // 14: kwarden.policy.v1.Policy.Decide:input_type -> kwarden.policy.v1.DecideRequest
+	3,  // 15: kwarden.policy.v1.Policy.Describe:output_type -> kwarden.policy.v1.DescribeResponse
+	5,  // 16: kwarden.policy.v1.Policy.Configure:output_type -> kwarden.policy.v1.ConfigureResponse
+	13, // 17: kwarden.policy.v1.Policy.Decide:output_type -> kwarden.policy.v1.DecideResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_agent_policy_proto_policy_proto_init() }
@@ -1249,7 +1312,7 @@ func file_agent_policy_proto_policy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_policy_proto_policy_proto_rawDesc), len(file_agent_policy_proto_policy_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
