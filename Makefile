@@ -15,6 +15,7 @@ FUZZ_TARGETS = \
 	./internal/kmodfmt:FuzzParseSmall \
 	./internal/kmodfmt:FuzzStreaming \
 	./internal/procfs:FuzzParsers \
+	./internal/psi:FuzzParseResource \
 	./internal/cgpath:FuzzContainer \
 	./bpf:FuzzDecode \
 	./internal/crosscheck:FuzzCompare \
