@@ -39,6 +39,9 @@ type Options struct {
 	// means 1,000. History proper is the store's job.
 	KeepRemoved int
 	Logger      *slog.Logger
+	// OnOOM, when set, is told of every OOM kill Docker reports, with
+	// the container's id, from the event loop: it must not block.
+	OnOOM func(id string)
 }
 
 // Status is the Watcher's connection state.
@@ -270,6 +273,9 @@ func (w *Watcher) handle(ctx context.Context, m events.Message) {
 		w.mu.Unlock()
 	case events.ActionCreate, events.ActionStart, events.ActionDie, events.ActionStop, events.ActionKill,
 		events.ActionPause, events.ActionUnPause, events.ActionRename, events.ActionRestart, events.ActionOOM:
+		if m.Action == events.ActionOOM && w.opts.OnOOM != nil {
+			w.opts.OnOOM(id)
+		}
 		if err := w.refresh(ctx, id); err != nil {
 			w.log.Warn("refresh after event", "action", m.Action, "id", id, "err", err)
 		}

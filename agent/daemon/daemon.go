@@ -46,6 +46,9 @@ type Config struct {
 	// goroutine, after the API can see it. It must not block: the
 	// policy loop (package guard) only keeps the latest.
 	AfterTick func(State)
+	// OnOOM, when set, is told of every OOM kill Docker reports (the
+	// policy loop starts a round on it); it must not block.
+	OnOOM func(id string)
 }
 
 // State is the latest tick, for the API: the wire type itself.
@@ -118,7 +121,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	// The watcher reconnects at least once a tick, so a returning dockerd
 	// is seen within two.
 	if d.srcs, err = source.Open(ctx, source.Config{Views: cfg.Sources, KmodRoot: cfg.KmodRoot, ProcRoot: cfg.ProcRoot,
-		CgroupRoot: cfg.CgroupRoot, DockerHost: cfg.DockerHost, DockerRetry: cfg.Interval, Logger: log}); err != nil {
+		CgroupRoot: cfg.CgroupRoot, DockerHost: cfg.DockerHost, DockerRetry: cfg.Interval, OnOOM: cfg.OnOOM, Logger: log}); err != nil {
 		return nil, err
 	}
 	if d.srcs.Primary() == nil {

@@ -22,9 +22,10 @@ type Docker struct {
 // default socket); it reconnects at most every retry, and finds the
 // containers' cgroups below procRoot and cgroupRoot ("" for the
 // system's). It does not contact the engine: Run does.
-func OpenDocker(host string, retry time.Duration, procRoot, cgroupRoot string, log *slog.Logger) (*Docker, error) {
+// onOOM, if set, is told of Docker's OOM events (containers.Options).
+func OpenDocker(host string, retry time.Duration, procRoot, cgroupRoot string, log *slog.Logger, onOOM func(id string)) (*Docker, error) {
 	w, err := containers.New(containers.Options{Host: host, Logger: log, RetryMax: retry,
-		Resolver: containers.Resolver{ProcRoot: procRoot, CgroupRoot: cgroupRoot}})
+		Resolver: containers.Resolver{ProcRoot: procRoot, CgroupRoot: cgroupRoot}, OnOOM: onOOM})
 	if err != nil {
 		return nil, err
 	}

@@ -31,8 +31,10 @@ type Config struct {
 	DockerHost string // DOCKER_HOST or the default socket
 	// DockerRetry bounds the watcher's reconnect backoff; 0 means 5 s.
 	DockerRetry time.Duration
-	BPF         bpf.Options
-	Logger      *slog.Logger
+	// OnOOM is told of Docker's OOM events (containers.Options.OnOOM).
+	OnOOM  func(id string)
+	BPF    bpf.Options
+	Logger *slog.Logger
 }
 
 // Set is every source the daemon reads. A kernel view, or the exit
@@ -103,7 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Set, error) {
 	if retry <= 0 {
 		retry = 5 * time.Second
 	}
-	if s.Docker, err = OpenDocker(cfg.DockerHost, retry, cfg.ProcRoot, cfg.CgroupRoot, log); err != nil {
+	if s.Docker, err = OpenDocker(cfg.DockerHost, retry, cfg.ProcRoot, cfg.CgroupRoot, log, cfg.OnOOM); err != nil {
 		s.Close()
 		return nil, err
 	}

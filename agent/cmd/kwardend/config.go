@@ -60,7 +60,8 @@ func defaults() config {
 		// minute; a client whose connection was closed opens another.
 		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second,
 		// Well within systemd's 90 s before it kills; streams end at once.
-		ShutdownTimeout: 5 * time.Second}
+		ShutdownTimeout: 5 * time.Second,
+		Policy:          policyConfig{PressureStall: defaultPressureStall, PressureWindow: defaultPressureWindow}}
 }
 
 // UnmarshalJSON accepts durations as strings, with days and weeks

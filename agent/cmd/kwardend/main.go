@@ -18,6 +18,7 @@ import (
 	"github.com/kwarden/kwarden/agent/api"
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/metrics"
+	"github.com/kwarden/kwarden/agent/policy"
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
@@ -83,9 +84,14 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 			loop.guard.OnTick(st)
 		}
 	}
+	onOOM := func(string) {
+		if loop != nil {
+			loop.guard.Trigger(policy.TriggerOOM)
+		}
+	}
 	d, err := daemon.New(ctx, daemon.Config{
-		AfterTick: afterTick,
-		Interval:  cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
+		AfterTick: afterTick, OnOOM: onOOM,
+		Interval: cfg.Interval, Sources: source.Which(cfg.Sources), KmodRoot: cfg.KmodRoot,
 		ProcRoot: cfg.ProcRoot, CgroupRoot: cfg.CgroupRoot,
 		DockerHost: cfg.DockerHost, DBPath: cfg.DB,
 		Thresholds:   sample.Thresholds{CPUPercent: cfg.CPUHigh, RAMPercent: cfg.RAMHigh},
@@ -130,7 +136,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	go func() { daemonDone <- d.Run(dctx) }()
 	if loop != nil {
 		guardDone := make(chan struct{})
-		go func() { loop.guard.Run(dctx); close(guardDone) }()
+		go func() { loop.run(dctx, log); close(guardDone) }()
 		defer func() { stopDaemon(); <-guardDone }()
 	}
 	serveDone := make(chan error, 1)

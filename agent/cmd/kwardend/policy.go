@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -14,9 +16,11 @@ import (
 	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/enforce"
 	"github.com/kwarden/kwarden/agent/guard"
+	"github.com/kwarden/kwarden/agent/policy"
 	"github.com/kwarden/kwarden/agent/policyhost"
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/internal/duration"
+	"github.com/kwarden/kwarden/internal/psi"
 )
 
 // policyConfig is the configuration's "policy" section: where the
@@ -34,25 +38,39 @@ type policyConfig struct {
 	Config json.RawMessage `json:"config"`
 	// DecideTimeout bounds one round on the plugin; default 2 s.
 	DecideTimeout time.Duration `json:"decide_timeout"`
+	// PressureStall and PressureWindow arm a PSI trigger on the
+	// machine's memory pressure: tasks stalled for PressureStall within
+	// any PressureWindow start a decision round at once, between ticks.
+	// Defaults 200 ms in 2 s (a 2 s window is what a root without
+	// CAP_SYS_RESOURCE may use); a stall of 0 turns it off.
+	PressureStall, PressureWindow time.Duration
 	// The enforcer's settings: dry_run, max_per_round, max_per_minute,
 	// max_decisions, stop_timeout, protect {names, ids}.
 	enforce.Options
 }
 
+// Defaults of the pressure trigger.
+const (
+	defaultPressureStall  = 200 * time.Millisecond
+	defaultPressureWindow = 2 * time.Second
+)
+
 // UnmarshalJSON takes durations as strings ("10s") and refuses unknown
 // fields, like the rest of the configuration.
 func (p *policyConfig) UnmarshalJSON(b []byte) error {
 	var raw struct {
-		Dir           string             `json:"dir"`
-		Use           string             `json:"use"`
-		Config        json.RawMessage    `json:"config"`
-		DecideTimeout string             `json:"decide_timeout"`
-		DryRun        bool               `json:"dry_run"`
-		MaxPerRound   int                `json:"max_per_round"`
-		MaxPerMinute  int                `json:"max_per_minute"`
-		MaxDecisions  int                `json:"max_decisions"`
-		StopTimeout   string             `json:"stop_timeout"`
-		Protect       enforce.Protection `json:"protect"`
+		Dir            string             `json:"dir"`
+		Use            string             `json:"use"`
+		Config         json.RawMessage    `json:"config"`
+		DecideTimeout  string             `json:"decide_timeout"`
+		PressureStall  *string            `json:"pressure_stall"`
+		PressureWindow string             `json:"pressure_window"`
+		DryRun         bool               `json:"dry_run"`
+		MaxPerRound    int                `json:"max_per_round"`
+		MaxPerMinute   int                `json:"max_per_minute"`
+		MaxDecisions   int                `json:"max_decisions"`
+		StopTimeout    string             `json:"stop_timeout"`
+		Protect        enforce.Protection `json:"protect"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -62,10 +80,18 @@ func (p *policyConfig) UnmarshalJSON(b []byte) error {
 	*p = policyConfig{Dir: raw.Dir, Use: raw.Use, Config: raw.Config, Options: enforce.Options{
 		DryRun: raw.DryRun, MaxPerRound: raw.MaxPerRound, MaxPerMinute: raw.MaxPerMinute,
 		MaxDecisions: raw.MaxDecisions, Protect: raw.Protect}}
+	p.PressureStall, p.PressureWindow = defaultPressureStall, defaultPressureWindow
+	stall := ""
+	if raw.PressureStall != nil {
+		if stall = *raw.PressureStall; stall == "0" || stall == "" {
+			stall, p.PressureStall = "", 0
+		}
+	}
 	for _, d := range []struct {
 		name, s string
 		dst     *time.Duration
-	}{{"decide_timeout", raw.DecideTimeout, &p.DecideTimeout}, {"stop_timeout", raw.StopTimeout, &p.StopTimeout}} {
+	}{{"decide_timeout", raw.DecideTimeout, &p.DecideTimeout}, {"stop_timeout", raw.StopTimeout, &p.StopTimeout},
+		{"pressure_stall", stall, &p.PressureStall}, {"pressure_window", raw.PressureWindow, &p.PressureWindow}} {
 		if d.s == "" {
 			continue
 		}
@@ -80,9 +106,55 @@ func (p *policyConfig) UnmarshalJSON(b []byte) error {
 
 // policyLoop is the guard and what it runs on, once started.
 type policyLoop struct {
-	guard *guard.Guard
-	host  *policyhost.Host
-	close func()
+	guard   *guard.Guard
+	host    *policyhost.Host
+	trigger *psi.Trigger // nil without PSI, or when turned off
+	close   func()
+}
+
+// run runs the guard, and the pressure trigger's waits, until ctx ends.
+func (l *policyLoop) run(ctx context.Context, log *slog.Logger) {
+	if l.trigger != nil {
+		go func() {
+			defer l.trigger.Close()
+			for {
+				if err := l.trigger.Wait(ctx); err != nil {
+					if ctx.Err() == nil {
+						log.Warn("memory pressure trigger stopped", "err", err)
+					}
+					return
+				}
+				l.guard.Trigger(policy.TriggerPressure)
+			}
+		}()
+	}
+	l.guard.Run(ctx)
+}
+
+// pressureReader reads the machine's PSI figures for the snapshots; on
+// a kernel without PSI the snapshots have none.
+func pressureReader(dir string, log *slog.Logger) (func() (*policy.Pressure, error), func()) {
+	r, err := psi.OpenReader(psi.SystemFiles(dir))
+	if err != nil {
+		log.Warn("no pressure figures for the policies", "err", err)
+		return nil, func() {}
+	}
+	var mu sync.Mutex // the guard's rounds and dry runs read from two goroutines
+	return func() (*policy.Pressure, error) {
+		mu.Lock()
+		p, err := r.Read()
+		mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		conv := func(x psi.Resource) policy.PressureResource {
+			return policy.PressureResource{
+				Some: policy.PressureFigures{Avg10: x.Some.Avg10, Avg60: x.Some.Avg60, Avg300: x.Some.Avg300, Total: x.Some.Total},
+				Full: policy.PressureFigures{Avg10: x.Full.Avg10, Avg60: x.Full.Avg60, Avg300: x.Full.Avg300, Total: x.Full.Total},
+			}
+		}
+		return &policy.Pressure{Memory: conv(p.Memory), CPU: conv(p.CPU), IO: conv(p.IO)}, nil
+	}, func() { r.Close() }
 }
 
 // startPolicies sets up the policy loop for d, whose AfterTick must
@@ -114,10 +186,24 @@ func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.
 		dc.Close()
 		return nil, err
 	}
-	l.guard = guard.New(l.host, enf, guard.Options{Interval: cfg.Interval, AddEvents: addEvents, Log: log})
+	procRoot := cfg.ProcRoot
+	if procRoot == "" {
+		procRoot = "/proc"
+	}
+	pressure, closePressure := pressureReader(filepath.Join(procRoot, "pressure"), log)
+	l.guard = guard.New(l.host, enf, guard.Options{Interval: cfg.Interval, AddEvents: addEvents, Log: log, Pressure: pressure})
 	l.close = func() {
 		l.host.Close()
+		closePressure()
 		dc.Close()
+	}
+	if pc.PressureStall > 0 {
+		t, err := psi.NewTrigger(filepath.Join(procRoot, "pressure", "memory"), psi.KindSome, pc.PressureStall, pc.PressureWindow)
+		if err != nil {
+			log.Warn("no memory pressure trigger: rounds run at ticks and on OOM events only", "err", err)
+		} else {
+			l.trigger = t
+		}
 	}
 	if pc.Use != "" {
 		if _, err := l.host.Use(ctx, pc.Use, pc.Config); err != nil {

@@ -25,6 +25,16 @@ func TestPolicyConfig(t *testing.T) {
 		len(p.Protect.Names) != 2 {
 		t.Errorf("policy section: %+v", p)
 	}
+	if p.PressureStall != 200*time.Millisecond || p.PressureWindow != 2*time.Second {
+		t.Errorf("pressure trigger defaults: %v in %v", p.PressureStall, p.PressureWindow)
+	}
+	writeFile(t, filepath.Join(filepath.Dir(file), "off.json"), `{"policy": {"dir": "/p", "pressure_stall": "0"}}`, 0o644)
+	if c, err := load([]string{"-config", filepath.Join(filepath.Dir(file), "off.json")}, env(nil)); err != nil || c.Policy.PressureStall != 0 {
+		t.Errorf("pressure_stall 0: %v %v", c.Policy.PressureStall, err)
+	}
+	if c, err := load(nil, env(nil)); err != nil || c.Policy.PressureStall != 200*time.Millisecond {
+		t.Errorf("no config file: pressure stall %v %v", c.Policy.PressureStall, err)
+	}
 	c, err = load([]string{"-config", file, "-policy", "threshold", "-policy-dir", "/p"}, env(map[string]string{"KWARDEN_POLICY": "pressure"}))
 	if err != nil || c.Policy.Use != "threshold" || c.Policy.Dir != "/p" || string(c.Policy.Config) != `{"high": 2, "low": 3}` {
 		t.Errorf("flags over file: %+v %v", c.Policy, err)
