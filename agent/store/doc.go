@@ -19,6 +19,12 @@
 // container. The rest is JSON, readable with bbolt's own tools. The
 // schema is versioned in the meta bucket and migrated on Open.
 //
+// Events are keyed by time and a sequence number, and listed again by
+// that number alone, which is the order they were recorded in and not
+// that of their times: a follower of the history (agent/webhook) reads
+// that list with Tail and keeps its position with PutCursor, in the
+// meta bucket (tail.go, cursor.go).
+//
 // Retention: raw points older than RawRetention are folded into one point
 // per minute (gauges averaged, counters last), and everything older than
 // Retention is deleted, by Prune.

@@ -78,8 +78,8 @@ func FuzzWalkFrame(f *testing.F) {
 	})
 }
 
-// A schema-1 file (a JSON bucket per container) opens as schema 3 with
-// the same series, raw and minute points alike.
+// A schema-1 file (a JSON bucket per container) opens at this build's
+// schema with the same series, raw and minute points alike.
 func TestMigrateFromSchema1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "h.db")
 	db, err := bolt.Open(path, 0o600, nil)

@@ -14,7 +14,7 @@ import (
 )
 
 // SchemaVersion is the layout this build writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // ErrNewerSchema is wrapped by the refusal of a file whose schema key is
 // past SchemaVersion. It is not ErrDamaged: the file may be sound and
@@ -29,10 +29,11 @@ var schemaBuckets = [][][]byte{
 	1: {bMeta, bSystem, bSystem1m, bSeries, bSeries1m, bInfo, bTop, bEvents},
 	2: {bMeta, bSystem, bSystem1m, bFrames, bIDs, bSeries1m, bInfo, bTop, bEvents},
 	3: {bMeta, bSystem, bSystem1m, bFrames, bIDs, bIndex, bRemoved, bSeries1m, bInfo, bTop, bEvents},
+	4: {bMeta, bSystem, bSystem1m, bFrames, bIDs, bIndex, bRemoved, bSeries1m, bInfo, bTop, bEvents, bEventOrder},
 }
 
 func isBucketName(name []byte) bool {
-	for _, b := range [][]byte{bMeta, bSystem, bSystem1m, bSeries, bFrames, bIDs, bIndex, bRemoved, bSeries1m, bInfo, bTop, bEvents} {
+	for _, b := range [][]byte{bMeta, bSystem, bSystem1m, bSeries, bFrames, bIDs, bIndex, bRemoved, bSeries1m, bInfo, bTop, bEvents, bEventOrder} {
 		if string(b) == string(name) {
 			return true
 		}
@@ -58,6 +59,25 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 2 → 3: the indexes retention walks instead of every container:
 	// frame index → id, and removed containers by removal time.
 	migrateIndexes,
+	// 3 → 4: events in the order they were recorded, which followers
+	// of the history (agent/webhook) walk: see tail.go.
+	migrateEventOrder,
+}
+
+// migrateEventOrder indexes the events already there by their
+// sequence. A key that is not time+sequence was not written by kwarden
+// and has no place in the order; it stays where it is.
+func migrateEventOrder(tx *bolt.Tx) error {
+	order, err := tx.CreateBucketIfNotExists(bEventOrder)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bEvents).ForEach(func(k, _ []byte) error {
+		if len(k) != eventKeyLen {
+			return nil
+		}
+		return order.Put(k[8:], k)
+	})
 }
 
 func migrateIndexes(tx *bolt.Tx) error {

@@ -288,14 +288,12 @@ func (s *Store) Events(q EventQuery) (EventPage, error) {
 			}
 			scanned++
 			if q.Kind != "" {
-				var head struct {
-					Kind string `json:"kind"`
-				}
-				if json.Unmarshal(v, &head) != nil {
+				kind, ok := eventKind(v)
+				if !ok {
 					bad++
 					continue
 				}
-				if !strings.HasPrefix(head.Kind, q.Kind) {
+				if !strings.HasPrefix(kind, q.Kind) {
 					continue
 				}
 			}

@@ -266,13 +266,33 @@ func (p *pruner) flushMinute(sums map[uint64]*containerFolder) error {
 // trimBuckets deletes minute points, top processes and events older
 // than edge.
 func (p *pruner) trimBuckets(edge time.Time) (bool, error) {
-	for _, name := range [][]byte{bSystem1m, bTop, bEvents} {
+	for _, name := range [][]byte{bSystem1m, bTop} {
 		done, err := p.deleteBefore(p.tx.Bucket(name), edge)
 		if err != nil || !done {
 			return done, err
 		}
 	}
-	return true, nil
+	return p.trimEvents(edge)
+}
+
+// trimEvents deletes the events older than edge with their entries in
+// the order of recording, so that the order never names a deleted
+// event (a follower that meets a gap counts it as pruned: tail.go).
+func (p *pruner) trimEvents(edge time.Time) (bool, error) {
+	events, order := p.tx.Bucket(bEvents), p.tx.Bucket(bEventOrder)
+	keys, done := p.keysBefore(events, edge)
+	p.st.Deleted += len(keys)
+	if err := deleteKeys(events, keys); err != nil {
+		return false, err
+	}
+	for _, k := range keys {
+		if len(k) == eventKeyLen {
+			if err := order.Delete(k[8:]); err != nil {
+				return false, err
+			}
+		}
+	}
+	return done, nil
 }
 
 // trimLive trims the minute points of the containers in the newest
@@ -342,20 +362,24 @@ func (p *pruner) deleteBefore(b *bolt.Bucket, edge time.Time) (bool, error) {
 	if b == nil {
 		return true, nil
 	}
+	keys, done := p.keysBefore(b, edge)
+	p.st.Deleted += len(keys)
+	return done, deleteKeys(b, keys)
+}
+
+// keysBefore collects the keys of b older than edge, as many as the
+// budget allows; done says that none is left beyond them.
+func (p *pruner) keysBefore(b *bolt.Bucket, edge time.Time) (keys [][]byte, done bool) {
 	end := key(edge)
-	var keys [][]byte
-	done := true
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil && bytes.Compare(k[:min(8, len(k))], end) < 0; k, _ = c.Next() {
 		if p.budget <= 0 {
-			done = false
-			break
+			return keys, false
 		}
 		p.budget--
 		keys = append(keys, bytes.Clone(k))
 	}
-	p.st.Deleted += len(keys)
-	return done, deleteKeys(b, keys)
+	return keys, true
 }
 
 // deleteKeys deletes keys collected by a cursor walk: deleting under a

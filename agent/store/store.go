@@ -28,6 +28,7 @@ var (
 	bInfo       = []byte("container_info")    // id → containers.Container
 	bTop        = []byte("top")               // time → []ProcessPoint
 	bEvents     = []byte("events")            // time+seq → Event
+	bEventOrder = []byte("event_order")       // seq → events key, the order of recording (schema 4)
 	keySchema   = []byte("schema")
 	errReadOnly = errors.New("store opened read-only")
 )
@@ -103,7 +104,7 @@ func (s *Store) AddEvents(evs ...Event) error {
 }
 
 func addEvents(tx *bolt.Tx, evs []Event) error {
-	b := tx.Bucket(bEvents)
+	b, order := tx.Bucket(bEvents), tx.Bucket(bEventOrder)
 	for _, e := range evs {
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -113,6 +114,11 @@ func addEvents(tx *bolt.Tx, evs []Event) error {
 		k := append(key(e.Time), make([]byte, 8)...)
 		binary.BigEndian.PutUint64(k[8:], seq)
 		if err := putJSON(b, k, e); err != nil {
+			return err
+		}
+		// The order of recording, which is not the order of the times
+		// (tail.go): readers that follow the history walk this.
+		if err := order.Put(k[8:], k); err != nil {
 			return err
 		}
 	}
