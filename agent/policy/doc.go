@@ -21,7 +21,9 @@
 // Serve decodes the operator's JSON configuration into the value it is
 // given (unknown fields are refused), calls Validate if the value has
 // one, and calls Decide one round at a time. The host's deadline reaches
-// Decide through ctx.
+// Decide through ctx. DecodeConfig is that decoding on its own, so a
+// policy's tests and shipped configuration files can be checked against
+// exactly what the plugin will accept.
 //
 // The package is a leaf: the daemon, the plugins and kwardenctl import
 // it, and it imports nothing of theirs.

@@ -7,6 +7,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/kwarden/kwarden/agent/policy/proto"
 )
 
 // Every field crosses the wire and comes back as it was.
@@ -64,28 +69,66 @@ func (valuePolicy) Decide(context.Context, *Snapshot) ([]Decision, error) { retu
 
 // The SDK decodes a configuration over a copy of the defaults and
 // refuses what does not fit, leaving the defaults untouched.
-func TestConfigure(t *testing.T) {
+func TestDecodeConfig(t *testing.T) {
 	def := &cfgPolicy{Keep: 3, Label: "x"}
-	p, err := configure(def, []byte(`{"keep": 5}`))
+	p, err := DecodeConfig(def, []byte(`{"keep": 5}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := p.(*cfgPolicy); c.Keep != 5 || c.Label != "x" || def.Keep != 3 {
 		t.Errorf("configured %+v, defaults %+v", c, def)
 	}
-	if p, err := configure(def, nil); err != nil || p != Policy(def) {
+	if p, err := DecodeConfig(def, nil); err != nil || p != Policy(def) {
 		t.Errorf("empty configuration: %v, %v", p, err)
 	}
 	for _, bad := range []string{`{"keep": -1}`, `{"kep": 1}`, `{"keep": "1"}`, `{} {}`, `nope`} {
-		if _, err := configure(def, []byte(bad)); err == nil {
+		if _, err := DecodeConfig(def, []byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}
-	if _, err := configure(valuePolicy{}, []byte(`{"a":1}`)); err == nil || !strings.Contains(err.Error(), "no configuration") {
+	if _, err := DecodeConfig(valuePolicy{}, []byte(`{"a":1}`)); err == nil || !strings.Contains(err.Error(), "no configuration") {
 		t.Errorf("configuration of a policy without fields: %v", err)
 	}
-	if _, err := configure(valuePolicy{}, []byte(" \n")); err != nil {
+	if _, err := DecodeConfig(valuePolicy{}, []byte(" \n")); err != nil {
 		t.Errorf("blank configuration: %v", err)
+	}
+}
+
+// selfConfigured reads its configuration itself and keeps what it had
+// when the new one is refused.
+type selfConfigured struct{ raw string }
+
+func (c *selfConfigured) Decide(context.Context, *Snapshot) ([]Decision, error) { return nil, nil }
+func (c *selfConfigured) Configure(b []byte) error {
+	if string(b) == "bad" {
+		return errors.New("bad")
+	}
+	c.raw = string(b)
+	return nil
+}
+
+// A Configurer is configured in place; the host's Configure call is
+// DecodeConfig, so what it accepts and refuses is the same.
+func TestDecodeConfigConfigurerAndServer(t *testing.T) {
+	c := &selfConfigured{raw: "old"}
+	if p, err := DecodeConfig(c, []byte("new")); err != nil || p != Policy(c) || c.raw != "new" {
+		t.Errorf("Configurer: %v, %v, raw %q", p, err, c.raw)
+	}
+	if _, err := DecodeConfig(c, []byte("bad")); err == nil || c.raw != "new" {
+		t.Errorf("refused configuration: %v, raw %q", err, c.raw)
+	}
+
+	def := &cfgPolicy{Keep: 3}
+	srv := newServer("t", "0", def)
+	if _, err := srv.Configure(context.Background(), &pb.ConfigureRequest{ConfigJson: []byte(`{"keep": 7}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.p.(*cfgPolicy).Keep; got != 7 || def.Keep != 3 {
+		t.Errorf("server configured keep %d, defaults %d", got, def.Keep)
+	}
+	_, err := srv.Configure(context.Background(), &pb.ConfigureRequest{ConfigJson: []byte(`{"keep": -2}`)})
+	if status.Code(err) != codes.InvalidArgument || srv.p.(*cfgPolicy).Keep != 7 {
+		t.Errorf("refused configuration: %v, keep %d", err, srv.p.(*cfgPolicy).Keep)
 	}
 }
 

@@ -86,7 +86,7 @@ func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeRes
 func (s *server) Configure(_ context.Context, r *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := configure(s.defaults, r.GetConfigJson())
+	p, err := DecodeConfig(s.defaults, r.GetConfigJson())
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
@@ -110,9 +110,14 @@ func (s *server) Decide(ctx context.Context, r *pb.DecideRequest) (*pb.DecideRes
 	return &pb.DecideResponse{Decisions: decisionsToProto(ds)}, nil
 }
 
-// configure gives the policy for a configuration: the defaults when it
-// is empty, else the defaults with the JSON decoded over a copy of them.
-func configure(defaults Policy, config []byte) (Policy, error) {
+// DecodeConfig gives the policy a configuration makes of defaults, as
+// Serve does on the host's Configure: the defaults when config is blank,
+// else the JSON decoded over a copy of them, unknown fields refused,
+// then Validate if the policy has it. defaults is never changed, except
+// by a Configurer, which configures itself in place. It is exported so
+// that a policy's tests and shipped configuration files go through the
+// very decoding the plugin will apply.
+func DecodeConfig(defaults Policy, config []byte) (Policy, error) {
 	if c, ok := defaults.(Configurer); ok {
 		if err := c.Configure(config); err != nil {
 			return nil, err
