@@ -32,14 +32,17 @@ all: kmod-check
 
 # The product's binaries, into bin/: static (CGO_ENABLED=0), paths of
 # this machine trimmed, and the tree's version stamped in, so that what
-# is installed says where it came from.
+# is installed says where it came from. The built-in kill policies are
+# built alongside but not installed with them: a policy runs from the
+# agent's policy directory, vouched for by its catalogue.
 BINARIES = kwardend kwardenctl kwarden-load kwarden-spawn
+POLICIES = kwarden-policy-newest-per-kind
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 LDFLAGS  = -X github.com/kwarden/kwarden/internal/version.Version=$(VERSION)
 
 build:
 	@mkdir -p bin
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./agent/cmd/,$(BINARIES))
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ $(addprefix ./agent/cmd/,$(BINARIES) $(POLICIES))
 
 # Installs the binaries and the systemd units under PREFIX, below DESTDIR
 # when a package or an image is being assembled. The units name
