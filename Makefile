@@ -36,7 +36,7 @@ all: kmod-check
 # built alongside but not installed with them: a policy runs from the
 # agent's policy directory, vouched for by its catalogue.
 BINARIES = kwardend kwardenctl kwarden-load kwarden-spawn
-POLICIES = kwarden-policy-newest-per-kind kwarden-policy-quota kwarden-policy-threshold
+POLICIES = kwarden-policy-newest-per-kind kwarden-policy-quota kwarden-policy-threshold kwarden-policy-pressure
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 LDFLAGS  = -X github.com/kwarden/kwarden/internal/version.Version=$(VERSION)
 

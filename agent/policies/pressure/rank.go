@@ -1,0 +1,91 @@
+package pressure
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/kwarden/kwarden/agent/policies/internal/reason"
+	"github.com/kwarden/kwarden/agent/policy"
+)
+
+// candidate is a container the ranking chose, and why.
+type candidate struct {
+	c   *policy.Container
+	why string
+}
+
+// rank is oomd's order over the unprotected containers: those larger
+// than SizeThresholdPercent of their total size, largest first; then,
+// of the others at or above the GrowingSizePercentile-th percentile of
+// sizes, those growing faster than MinGrowthBytesPerSecond, fastest
+// first. Equal figures rank by id. Containers in neither group are not
+// in the list.
+func (p *Policy) rank(cs []policy.Container) []candidate {
+	var pool []*policy.Container
+	var total float64
+	for i := range cs {
+		if !cs[i].Protected {
+			pool = append(pool, &cs[i])
+			total += float64(cs[i].WorkingSetBytes)
+		}
+	}
+	if len(pool) == 0 {
+		return nil
+	}
+
+	bigLine := p.SizeThresholdPercent / 100 * total
+	var big, rest []*policy.Container
+	for _, c := range pool {
+		if total > 0 && float64(c.WorkingSetBytes) > bigLine {
+			big = append(big, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	slices.SortFunc(big, func(a, b *policy.Container) int {
+		if c := cmp.Compare(b.WorkingSetBytes, a.WorkingSetBytes); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	var out []candidate
+	for _, c := range big {
+		out = append(out, candidate{c, fmt.Sprintf("working set %s is %.1f %% of the containers' %s, above %g %%: the largest",
+			reason.Bytes(float64(c.WorkingSetBytes)), float64(c.WorkingSetBytes)/total*100, reason.Bytes(total), p.SizeThresholdPercent)})
+	}
+
+	cut := percentile(pool, p.GrowingSizePercentile)
+	var growers []*policy.Container
+	for _, c := range rest {
+		if c.WorkingSetBytes >= cut && c.WorkingSetGrowth > p.MinGrowthBytesPerSecond {
+			growers = append(growers, c)
+		}
+	}
+	slices.SortFunc(growers, func(a, b *policy.Container) int {
+		if c := cmp.Compare(b.WorkingSetGrowth, a.WorkingSetGrowth); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	for _, c := range growers {
+		out = append(out, candidate{c, fmt.Sprintf("working set %s growing %s/s, the fastest of those at or above the %gth percentile by size (%s); none above %g %% of the containers' %s",
+			reason.Bytes(float64(c.WorkingSetBytes)), reason.Bytes(c.WorkingSetGrowth), p.GrowingSizePercentile, reason.Bytes(float64(cut)),
+			p.SizeThresholdPercent, reason.Bytes(total))})
+	}
+	return out
+}
+
+// percentile is the pct-th percentile of the containers' working sets
+// by nearest rank: the smallest size that at least pct % of them do not
+// exceed (at 0, the smallest).
+func percentile(cs []*policy.Container, pct float64) uint64 {
+	sizes := make([]uint64, len(cs))
+	for i, c := range cs {
+		sizes[i] = c.WorkingSetBytes
+	}
+	slices.Sort(sizes)
+	k := int(math.Ceil(pct / 100 * float64(len(sizes))))
+	return sizes[max(k, 1)-1]
+}
