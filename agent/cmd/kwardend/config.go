@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kwarden/kwarden/agent/webhook"
 	"github.com/kwarden/kwarden/internal/duration"
 )
 
@@ -44,6 +45,9 @@ type config struct {
 	MaxConns        int           `json:"max_connections"` // 0: min(1024, soft RLIMIT_NOFILE / 2)
 	// Policy is the kill-policy loop (policy.go); off without a dir.
 	Policy policyConfig `json:"policy"`
+	// Webhook, when set, sends the audit events to a sink (the course's
+	// log sink): agent/webhook.
+	Webhook *webhook.Config `json:"webhook"`
 
 	tokenFrom string // where Token came from, for errors and the log
 }

@@ -82,12 +82,14 @@ func TestConfigFileTrusted(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "group-writable.json"), plain, 0o664)
 	writeFile(t, filepath.Join(dir, "token-readable.json"), withToken, 0o644)
 	writeFile(t, filepath.Join(dir, "token-group.json"), withToken, 0o640)
+	writeFile(t, filepath.Join(dir, "webhook-token.json"), `{"webhook": {"url": "http://127.0.0.1:9/", "token": "s3cret"}}`, 0o644)
 	for file, want := range map[string]string{
+		"webhook-token.json":  "readable by other users, and holds a token",
 		"link.json":           "is a symbolic link",
 		"world-writable.json": "writable by other users",
 		"group-writable.json": "writable by other users",
-		"token-readable.json": "readable by other users, and holds the token",
-		"token-group.json":    "readable by other users, and holds the token",
+		"token-readable.json": "readable by other users, and holds a token",
+		"token-group.json":    "readable by other users, and holds a token",
 	} {
 		_, err := load([]string{"-config", filepath.Join(dir, file)}, env(nil))
 		if err == nil || !strings.Contains(err.Error(), want) {

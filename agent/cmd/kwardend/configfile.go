@@ -35,7 +35,7 @@ func readConfigFile(path string, c *config) error {
 	if err := json.Unmarshal(b, c); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
-	if c.Token == "" {
+	if c.Token == "" && (c.Webhook == nil || c.Webhook.Token == "") {
 		return nil
 	}
 	fi, err := f.Stat()
@@ -43,7 +43,7 @@ func readConfigFile(path string, c *config) error {
 		return fmt.Errorf("read config %s: %w", path, err)
 	}
 	if perm := fi.Mode().Perm(); perm&0o044 != 0 {
-		return fmt.Errorf("config %s has mode %04o, readable by other users, and holds the token: %w (chmod 600 %s, or move the token to a token_file)",
+		return fmt.Errorf("config %s has mode %04o, readable by other users, and holds a token (the API's or the webhook's): %w (chmod 600 %s, or move the API's token to a token_file)",
 			path, perm, safefile.ErrUntrusted, path)
 	}
 	return nil

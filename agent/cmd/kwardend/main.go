@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/kwarden/kwarden/agent/api"
@@ -22,6 +23,7 @@ import (
 	"github.com/kwarden/kwarden/agent/sample"
 	"github.com/kwarden/kwarden/agent/source"
 	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/agent/webhook"
 	"github.com/kwarden/kwarden/internal/duration"
 	"github.com/kwarden/kwarden/internal/version"
 )
@@ -79,9 +81,13 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	// The policy loop needs the daemon (its history) and the daemon's
 	// AfterTick needs the loop: the loop is set before Run starts.
 	var loop *policyLoop
+	var sink *webhook.Sender
 	afterTick := func(st daemon.State) {
 		if loop != nil {
 			loop.guard.OnTick(st)
+		}
+		if sink != nil {
+			sink.Notify() // the tick's events are in the history
 		}
 	}
 	onOOM := func(string) {
@@ -109,8 +115,13 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 			err = errors.Join(err, fmt.Errorf("close daemon: %w", cerr))
 		}
 	}()
+	if cfg.Webhook != nil {
+		if sink, err = webhook.New(d.Store(), *cfg.Webhook, webhook.Options{Log: log}); err != nil {
+			return fmt.Errorf("webhook: %w", err)
+		}
+	}
 	if cfg.Policy.Dir != "" {
-		if loop, err = startPolicies(ctx, cfg, d, log); err != nil {
+		if loop, err = startPolicies(ctx, cfg, d, log, sink); err != nil {
 			return fmt.Errorf("policy loop: %w", err)
 		}
 		defer loop.close()
@@ -134,11 +145,19 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	defer stopDaemon()
 	daemonDone := make(chan error, 1)
 	go func() { daemonDone <- d.Run(dctx) }()
-	if loop != nil {
-		guardDone := make(chan struct{})
-		go func() { loop.run(dctx, log); close(guardDone) }()
-		defer func() { stopDaemon(); <-guardDone }()
+	// The policy loop and the webhook write and read the history, which
+	// the daemon closes when it stops: they stop first (stopUsers).
+	uctx, stopUsers := context.WithCancel(dctx)
+	var users sync.WaitGroup
+	if sink != nil {
+		users.Add(1)
+		go func() { defer users.Done(); sink.Run(uctx) }()
 	}
+	if loop != nil {
+		users.Add(1)
+		go func() { defer users.Done(); loop.run(uctx, log) }()
+	}
+	defer func() { stopUsers(); users.Wait() }() // on the early returns too
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 	log.Info("kwardend running", "listen", ln.Addr().String(), "interval", duration.String(cfg.Interval),
@@ -168,6 +187,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		log.Warn("answers in flight did not finish within the shutdown timeout: cutting them", "err", err)
 		srv.Close()
 	}
+	stopUsers()
+	users.Wait()
 	stopDaemon()
 	if daemonDone != nil {
 		if err := <-daemonDone; err != nil {

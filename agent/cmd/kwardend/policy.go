@@ -19,6 +19,7 @@ import (
 	"github.com/kwarden/kwarden/agent/policy"
 	"github.com/kwarden/kwarden/agent/policyhost"
 	"github.com/kwarden/kwarden/agent/store"
+	"github.com/kwarden/kwarden/agent/webhook"
 	"github.com/kwarden/kwarden/internal/duration"
 	"github.com/kwarden/kwarden/internal/psi"
 )
@@ -161,7 +162,7 @@ func pressureReader(dir string, log *slog.Logger) (func() (*policy.Pressure, err
 // call the returned loop's guard (see run). It loads the catalogue and
 // starts the configured policy; a policy that fails to start is logged
 // and the loop runs with none, killing nothing, until one is selected.
-func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.Logger) (*policyLoop, error) {
+func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.Logger, sink *webhook.Sender) (*policyLoop, error) {
 	pc := cfg.Policy
 	cat, err := policyhost.LoadCatalogue(pc.Dir)
 	if err != nil {
@@ -178,7 +179,13 @@ func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.
 		}
 	}
 	l := &policyLoop{}
-	addEvents := func(evs ...store.Event) error { return d.Store().AddEvents(evs...) }
+	addEvents := func(evs ...store.Event) error {
+		err := d.Store().AddEvents(evs...)
+		if sink != nil {
+			sink.Notify() // an audit event is delivered at once, not at the next poll
+		}
+		return err
+	}
 	l.host = policyhost.New(cat, policyhost.Options{DecideTimeout: pc.DecideTimeout, Log: log,
 		OnEvent: func(e policyhost.Event) { l.guard.HostEvent(e) }})
 	enf, err := enforce.New(dc, pc.Options, log, func(o enforce.Outcome) { l.guard.Report(o) })

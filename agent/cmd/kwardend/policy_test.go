@@ -46,3 +46,18 @@ func TestPolicyConfig(t *testing.T) {
 		}
 	}
 }
+
+// The webhook section reaches agent/webhook as written, durations as
+// strings; a bad URL stops kwardend at start with the reason.
+func TestWebhookConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "k.json")
+	writeFile(t, file, `{"webhook": {"url": "https://127.0.0.1:9443/log", "kinds": ["policy.", "docker."], "timeout": "5s", "max_backoff": "2m"}}`, 0o600)
+	c, err := load([]string{"-config", file}, env(nil))
+	if err != nil || c.Webhook == nil || c.Webhook.URL != "https://127.0.0.1:9443/log" || c.Webhook.Timeout != 5*time.Second ||
+		c.Webhook.MaxBackoff != 2*time.Minute || len(c.Webhook.Kinds) != 2 {
+		t.Fatalf("webhook section: %+v %v", c.Webhook, err)
+	}
+	if c, _ := load(nil, env(nil)); c.Webhook != nil {
+		t.Errorf("a webhook without a config: %+v", c.Webhook)
+	}
+}
