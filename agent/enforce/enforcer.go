@@ -103,8 +103,12 @@ type Enforcer struct {
 
 	mu       sync.Mutex
 	inFlight map[string]bool
-	recent   []time.Time // action starts in the last minute
-	wg       sync.WaitGroup
+	// acted are the victims of finished actions, with when they ended:
+	// the next tick's view can still list a container just stopped or
+	// removed (Docker's events lag), and a second stop would only fail.
+	acted  map[string]time.Time
+	recent []time.Time // action starts in the last minute
+	wg     sync.WaitGroup
 }
 
 // New makes an enforcer; report receives every Outcome.
@@ -119,7 +123,8 @@ func New(docker Docker, opt Options, log *slog.Logger, report func(Outcome)) (*E
 	if report == nil {
 		report = func(Outcome) {}
 	}
-	return &Enforcer{docker: docker, opt: opt, log: log, report: report, now: time.Now, inFlight: map[string]bool{}}, nil
+	return &Enforcer{docker: docker, opt: opt, log: log, report: report, now: time.Now, inFlight: map[string]bool{},
+		acted: map[string]time.Time{}}, nil
 }
 
 // Protects says whether c is out of every policy's reach, and why. The
@@ -139,6 +144,9 @@ func (e *Enforcer) DryRun(report func(Outcome)) *Enforcer {
 	e.mu.Lock()
 	for id := range e.inFlight {
 		d.inFlight[id] = true
+	}
+	for id, at := range e.acted {
+		d.acted[id] = at
 	}
 	e.mu.Unlock()
 	return d
@@ -160,6 +168,7 @@ func (e *Enforcer) Apply(ctx context.Context, r Round) {
 		e.report(o)
 		ds = ds[:e.opt.MaxDecisions]
 	}
+	e.forget(r.Snapshot, now)
 	seen := map[string]bool{}
 	acted := 0
 	for _, d := range ds {
@@ -210,11 +219,28 @@ func (e *Enforcer) refusal(d policy.Decision, c *policy.Container, found bool, s
 	}
 	e.mu.Lock()
 	busy := e.inFlight[c.ID]
+	at, acted := e.acted[c.ID]
 	e.mu.Unlock()
-	if busy {
+	switch {
+	case busy:
 		return "already being acted on"
+	case acted:
+		return fmt.Sprintf("already acted on at %s; the view has not caught up", at.Format(time.TimeOnly))
 	}
 	return ""
+}
+
+// forget drops the finished victims that the view no longer lists, or
+// that it still lists a minute on (a container stopped, not removed,
+// and started again).
+func (e *Enforcer) forget(s *policy.Snapshot, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, at := range e.acted {
+		if _, listed := s.Container(id); !listed || now.Sub(at) > time.Minute {
+			delete(e.acted, id)
+		}
+	}
 }
 
 // admit takes a slot of the per-minute budget.
@@ -252,6 +278,9 @@ func (e *Enforcer) start(ctx context.Context, o Outcome) {
 		}
 		e.mu.Lock()
 		delete(e.inFlight, id)
+		if err == nil {
+			e.acted[id] = time.Now()
+		}
 		e.mu.Unlock()
 		e.log.Info("policy action", "container", o.Victim.Name, "id", id, "action", o.Decision.Action.String(),
 			"policy", o.Policy, "outcome", o.Outcome, "why", o.Why, "took", o.ActLatency)

@@ -65,38 +65,11 @@ func TestGuardKeepsTheOldest(t *testing.T) {
 	ctx := context.Background()
 	names := policytest.Fleet(t, eng, "kwg", 6)
 
-	dc, err := client.NewClientWithOpts(client.WithHost(eng.Host), client.WithAPIVersionNegotiation())
-	if err != nil {
+	r := startRig(t, eng, 500*time.Millisecond, "keep-oldest")
+	g, dc, ev := r.g, r.dc, r.ev
+	if _, err := r.host.Use(ctx, "keep-oldest", []byte(`{"keep": 2}`)); err != nil {
 		t.Fatal(err)
 	}
-	ev := &events{}
-	cat, err := policyhost.LoadCatalogue(policytest.Dir(t, root, "keep-oldest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g *Guard
-	host := policyhost.New(cat, policyhost.Options{OnEvent: func(e policyhost.Event) { g.HostEvent(e) }})
-	defer host.Close()
-	enf, err := enforce.New(dc, enforce.Options{StopTimeout: time.Second}, nil, func(o enforce.Outcome) { g.Report(o) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	const interval = 500 * time.Millisecond
-	g = New(host, enf, Options{Interval: interval, AddEvents: ev.add})
-	if _, err := host.Use(ctx, "keep-oldest", []byte(`{"keep": 2}`)); err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(ctx, daemon.Config{Interval: interval, Sources: source.EBPFOnly, DockerHost: eng.Host,
-		DBPath: filepath.Join(t.TempDir(), "h.db"), AfterTick: g.OnTick}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); d.Run(rctx) }()
-	go func() { defer wg.Done(); g.Run(rctx) }()
-	defer func() { cancel(); wg.Wait() }()
 
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && len(g.doneFor()) < 3 {
@@ -131,6 +104,50 @@ func TestGuardKeepsTheOldest(t *testing.T) {
 		t.Errorf("policy events: %+v", ev.all)
 	}
 	t.Logf("%d decision events; first: %s", len(decisions), decisions[0].Message)
+}
+
+// rig is the policy loop on real parts: the daemon on this kernel's
+// eBPF view and the private dockerd, the named policies' real binaries,
+// the enforcer on the Docker API; the audit events in ev.
+type rig struct {
+	g    *Guard
+	host *policyhost.Host
+	d    *daemon.Daemon
+	dc   *client.Client
+	ev   *events
+}
+
+func startRig(t *testing.T, eng *dockertest.Daemon, interval time.Duration, policies ...string) *rig {
+	t.Helper()
+	root, _ := filepath.Abs("../..")
+	dc, err := client.NewClientWithOpts(client.WithHost(eng.Host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{dc: dc, ev: &events{}}
+	cat, err := policyhost.LoadCatalogue(policytest.Dir(t, root, policies...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.host = policyhost.New(cat, policyhost.Options{OnEvent: func(e policyhost.Event) { r.g.HostEvent(e) }})
+	enf, err := enforce.New(dc, enforce.Options{StopTimeout: time.Second, MaxPerRound: 20, MaxPerMinute: 100}, nil,
+		func(o enforce.Outcome) { r.g.Report(o) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.g = New(r.host, enf, Options{Interval: interval, AddEvents: r.ev.add})
+	r.d, err = daemon.New(context.Background(), daemon.Config{Interval: interval, Sources: source.EBPFOnly, DockerHost: eng.Host,
+		DBPath: filepath.Join(t.TempDir(), "h.db"), AfterTick: r.g.OnTick}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r.d.Run(ctx) }()
+	go func() { defer wg.Done(); r.g.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait(); r.host.Close() })
+	return r
 }
 
 // doneFor lists the victims acted on, as their actions finished.
