@@ -185,3 +185,75 @@ func TestRuleBQuota(t *testing.T) {
 		t.Errorf("%d ticks to apply rule B, want at most 2", ticks)
 	}
 }
+
+// Swap under load: quota → threshold → quota while the generator starts
+// a profile C round every second and the daemon ticks every second. No
+// tick is missed, every decision has its audit event, and every event
+// names the policy that made it.
+func TestSwapUnderLoad(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	eng := dockertest.ForTest(t, root)
+	cleanSpawned(t, eng)
+	const interval = time.Second
+	r := startRig(t, eng, interval, "quota", "threshold")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	genDone := make(chan struct{})
+	go func() {
+		defer close(genDone)
+		for ctx.Err() == nil {
+			if _, err := spawn.Run(ctx, r.dc, spawn.Profiles["C"]); err != nil && ctx.Err() == nil {
+				t.Errorf("generator: %v", err)
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(interval):
+			}
+		}
+	}()
+	start := time.Now()
+	firstTick := r.d.State().Tick
+	steps := []struct {
+		policy, config string
+	}{{"quota", `{"high": 2, "low": 3, "class_source": "kind"}`}, {"threshold", `{"cpu_percent": 15, "grace": "1s"}`},
+		{"quota", `{"high": 1, "low": 1, "class_source": "kind"}`}}
+	for _, s := range steps {
+		if _, err := r.host.Use(ctx, s.policy, []byte(s.config)); err != nil {
+			t.Fatalf("use %s: %v", s.policy, err)
+		}
+		time.Sleep(5 * time.Second)
+	}
+	cancel()
+	<-genDone
+	elapsed := time.Since(start)
+	ticks := r.d.State().Tick - firstTick
+	// A tick every second: the loop must not have lost one to the swaps.
+	if want := uint64(elapsed/interval) - 1; ticks < want {
+		t.Errorf("%d ticks in %v, want at least %d", ticks, elapsed.Round(time.Millisecond), want)
+	}
+	r.g.enf.Wait()
+	decisions := r.ev.kind(KindDecision)
+	byPolicy := map[string]int{}
+	for _, e := range decisions {
+		byPolicy[e.Data["policy"]]++
+		if e.Data["policy"] != "quota" && e.Data["policy"] != "threshold" {
+			t.Errorf("event without its policy: %+v", e)
+		}
+	}
+	// Every outcome the guard saw was recorded (Recent keeps the last 50).
+	outcomes := r.g.Recent()
+	if len(decisions) < len(outcomes) {
+		t.Errorf("%d decision events for %d outcomes", len(decisions), len(outcomes))
+	}
+	swaps := len(r.ev.kind("policy.swapped")) + len(r.ev.kind("policy.started"))
+	if swaps != len(steps) {
+		t.Errorf("%d start and swap events for %d selections", swaps, len(steps))
+	}
+	// Several cpu containers share two cores, so each gets well under
+	// a core: the threshold's limit is low enough for them to cross it.
+	if byPolicy["quota"] == 0 || byPolicy["threshold"] == 0 {
+		t.Errorf("a policy decided nothing: %v", byPolicy)
+	}
+	t.Logf("%d ticks in %v; %d decisions by policy %v; %d swaps", ticks, elapsed.Round(time.Millisecond), len(decisions), byPolicy, swaps)
+}
