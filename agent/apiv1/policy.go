@@ -23,8 +23,9 @@ type PolicyAnswer struct {
 type PolicyStatus struct {
 	// Name is its catalogue name.
 	Name string `json:"name"`
-	// Version and Description are as the plugin gives them.
-	Version     string `json:"version"`
+	// Version is as the plugin gives it.
+	Version string `json:"version"`
+	// Description is the plugin's sentence on what it does.
 	Description string `json:"description,omitempty"`
 	// SHA256 is its binary's checksum, verified before it ran.
 	SHA256 string `json:"sha256"`
@@ -45,48 +46,62 @@ type PolicyStatus struct {
 // PolicyDecision is one decision of a policy and its outcome: the audit
 // record, as the policy.decision events hold it.
 type PolicyDecision struct {
+	// Time is when the round that decided ran.
 	Time time.Time `json:"time"`
-	// Round counts the loop's rounds; Trigger is tick, pressure, oom or
-	// dry-run.
-	Round   uint64 `json:"round"`
+	// Round counts the loop's rounds.
+	Round uint64 `json:"round"`
+	// Trigger is why the round ran: tick, pressure, oom or dry-run.
 	Trigger string `json:"trigger"`
-	// Policy, Version and SHA256 name the policy that decided.
-	Policy  string `json:"policy"`
+	// Policy is the deciding policy's catalogue name.
+	Policy string `json:"policy"`
+	// Version is that policy's version.
 	Version string `json:"version"`
-	SHA256  string `json:"sha256"`
-	// ContainerID is what the policy named; Name, Class and Kind are set
-	// when that is a running container of the round.
+	// SHA256 is that policy's binary's checksum.
+	SHA256 string `json:"sha256"`
+	// ContainerID is what the policy named.
 	ContainerID string `json:"container_id"`
-	Name        string `json:"name,omitempty"`
-	Class       string `json:"class,omitempty"`
-	Kind        string `json:"kind,omitempty"`
-	// The victim's figures at the decision.
-	CPUPercent      float64 `json:"cpu_percent"`
-	RAMPercent      float64 `json:"ram_percent"`
-	RSSBytes        uint64  `json:"rss_bytes"`
-	WorkingSetBytes uint64  `json:"memory_working_set_bytes"`
-	// Action is stop, kill or remove; Reason the policy's sentence.
+	// Name is the container's, when the policy named a running container
+	// of the round.
+	Name string `json:"name,omitempty"`
+	// Class is the container's class at the decision.
+	Class string `json:"class,omitempty"`
+	// Kind is the container's kwarden.kind label.
+	Kind string `json:"kind,omitempty"`
+	// CPUPercent is the container's CPU % (of one core) at the decision.
+	CPUPercent float64 `json:"cpu_percent"`
+	// RAMPercent is its RSS ÷ the machine's memory, in %, at the decision.
+	RAMPercent float64 `json:"ram_percent"`
+	// RSSBytes is its processes' resident memory at the decision.
+	RSSBytes uint64 `json:"rss_bytes"`
+	// WorkingSetBytes is its memory cgroup's working set at the decision.
+	WorkingSetBytes uint64 `json:"memory_working_set_bytes"`
+	// Action is stop, kill or remove.
 	Action string `json:"action"`
+	// Reason is the policy's sentence for the decision.
 	Reason string `json:"reason"`
-	// Outcome is done, refused, dry-run, rate-limited or failed; Why
-	// says why for all but done.
+	// Outcome is done, refused, dry-run, rate-limited or failed.
 	Outcome string `json:"outcome"`
-	Why     string `json:"why,omitempty"`
-	// DecideMs is the policy's round trip, ActMs the action's.
+	// Why says why the outcome is refused, rate-limited or failed.
+	Why string `json:"why,omitempty"`
+	// DecideMs is the policy's round trip, in ms.
 	DecideMs float64 `json:"decide_ms"`
-	ActMs    float64 `json:"act_ms"`
+	// ActMs is how long the action took, in ms.
+	ActMs float64 `json:"act_ms"`
 }
 
 // PolicyCatalogueAnswer lists the policies kwardend may run.
 type PolicyCatalogueAnswer struct {
 	// Dir is the policy directory.
-	Dir      string        `json:"dir"`
+	Dir string `json:"dir"`
+	// Policies are the catalogue's entries, by name.
 	Policies []PolicyEntry `json:"policies"`
 }
 
 // PolicyEntry is one policy of the catalogue.
 type PolicyEntry struct {
-	Name   string `json:"name"`
+	// Name is the policy's name; its binary is kwarden-policy-<name>.
+	Name string `json:"name"`
+	// SHA256 is the checksum its binary must have.
 	SHA256 string `json:"sha256"`
 	// Active is true for the selected policy.
 	Active bool `json:"active"`
@@ -105,6 +120,9 @@ type PolicyRequest struct {
 // PolicyDryRunAnswer is what a policy would do on the last tick; nothing
 // was acted on.
 type PolicyDryRunAnswer struct {
-	Policy    PolicyStatus     `json:"policy"`
+	// Policy is the policy that was asked.
+	Policy PolicyStatus `json:"policy"`
+	// Decisions are its decisions and what the enforcer would make of
+	// them (dry-run, or refused and why).
 	Decisions []PolicyDecision `json:"decisions"`
 }
