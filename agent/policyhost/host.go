@@ -196,7 +196,9 @@ func (h *Host) Decide(ctx context.Context, s *policy.Snapshot) (Result, error) {
 		// Unavailable: the connection broke, the process is dying or
 		// gone (go-plugin notices the exit a moment later).
 		h.fail(p, "policy.crashed", fmt.Errorf("the plugin exited: %w", err))
-	case dctx.Err() != nil:
+	case dctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded:
+		// gRPC's own timer for the deadline can fire a moment before
+		// the context's: either says the plugin did not answer in time.
 		h.fail(p, "policy.hung", fmt.Errorf("no answer within %v", h.opt.DecideTimeout))
 	default:
 		// Alive and answering, but the answer was an error or could not
