@@ -38,71 +38,46 @@ type policyConfig struct {
 	// Config is the policy's own configuration, passed through.
 	Config json.RawMessage `json:"config"`
 	// DecideTimeout bounds one round on the plugin; default 2 s.
-	DecideTimeout time.Duration `json:"decide_timeout"`
+	DecideTimeout duration.Value `json:"decide_timeout"`
 	// PressureStall and PressureWindow arm a PSI trigger on the
 	// machine's memory pressure: tasks stalled for PressureStall within
 	// any PressureWindow start a decision round at once, between ticks.
 	// Defaults 200 ms in 2 s (a 2 s window is what a root without
 	// CAP_SYS_RESOURCE may use); a stall of 0 turns it off.
-	PressureStall, PressureWindow time.Duration
+	PressureStall  duration.Value `json:"pressure_stall"`
+	PressureWindow duration.Value `json:"pressure_window"`
+	// StopTimeout shadows the enforcer's, to be written as a string
+	// ("10s"); enforcer() copies it over.
+	StopTimeout duration.Value `json:"stop_timeout"`
 	// The enforcer's settings: dry_run, max_per_round, max_per_minute,
-	// max_decisions, stop_timeout, protect {names, ids}.
+	// max_decisions, protect {names, ids}.
 	enforce.Options
 }
 
 // Defaults of the pressure trigger.
 const (
-	defaultPressureStall  = 200 * time.Millisecond
-	defaultPressureWindow = 2 * time.Second
+	defaultPressureStall  = duration.Value(200 * time.Millisecond)
+	defaultPressureWindow = duration.Value(2 * time.Second)
 )
 
-// UnmarshalJSON takes durations as strings ("10s") and refuses unknown
-// fields, like the rest of the configuration.
+// UnmarshalJSON decodes over the defaults already there, refuses
+// unknown fields like the rest of the configuration, and names the
+// section in its errors.
 func (p *policyConfig) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Dir            string             `json:"dir"`
-		Use            string             `json:"use"`
-		Config         json.RawMessage    `json:"config"`
-		DecideTimeout  string             `json:"decide_timeout"`
-		PressureStall  *string            `json:"pressure_stall"`
-		PressureWindow string             `json:"pressure_window"`
-		DryRun         bool               `json:"dry_run"`
-		MaxPerRound    int                `json:"max_per_round"`
-		MaxPerMinute   int                `json:"max_per_minute"`
-		MaxDecisions   int                `json:"max_decisions"`
-		StopTimeout    string             `json:"stop_timeout"`
-		Protect        enforce.Protection `json:"protect"`
-	}
+	type plain policyConfig // without this method
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
+	if err := dec.Decode((*plain)(p)); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	*p = policyConfig{Dir: raw.Dir, Use: raw.Use, Config: raw.Config, Options: enforce.Options{
-		DryRun: raw.DryRun, MaxPerRound: raw.MaxPerRound, MaxPerMinute: raw.MaxPerMinute,
-		MaxDecisions: raw.MaxDecisions, Protect: raw.Protect}}
-	p.PressureStall, p.PressureWindow = defaultPressureStall, defaultPressureWindow
-	stall := ""
-	if raw.PressureStall != nil {
-		if stall = *raw.PressureStall; stall == "0" || stall == "" {
-			stall, p.PressureStall = "", 0
-		}
-	}
-	for _, d := range []struct {
-		name, s string
-		dst     *time.Duration
-	}{{"decide_timeout", raw.DecideTimeout, &p.DecideTimeout}, {"stop_timeout", raw.StopTimeout, &p.StopTimeout},
-		{"pressure_stall", stall, &p.PressureStall}, {"pressure_window", raw.PressureWindow, &p.PressureWindow}} {
-		if d.s == "" {
-			continue
-		}
-		v, err := duration.Parse(d.s)
-		if err != nil {
-			return fmt.Errorf("policy.%s: %w", d.name, err)
-		}
-		*d.dst = v
-	}
 	return nil
+}
+
+// enforcer is the enforcer's options as configured.
+func (p policyConfig) enforcer() enforce.Options {
+	o := p.Options
+	o.StopTimeout = time.Duration(p.StopTimeout)
+	return o
 }
 
 // policyLoop is the guard and what it runs on, once started.
@@ -186,9 +161,9 @@ func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.
 		}
 		return err
 	}
-	l.host = policyhost.New(cat, policyhost.Options{DecideTimeout: pc.DecideTimeout, Log: log,
+	l.host = policyhost.New(cat, policyhost.Options{DecideTimeout: time.Duration(pc.DecideTimeout), Log: log,
 		OnEvent: func(e policyhost.Event) { l.guard.HostEvent(e) }})
-	enf, err := enforce.New(dc, pc.Options, log, func(o enforce.Outcome) { l.guard.Report(o) })
+	enf, err := enforce.New(dc, pc.enforcer(), log, func(o enforce.Outcome) { l.guard.Report(o) })
 	if err != nil {
 		dc.Close()
 		return nil, err
@@ -205,7 +180,8 @@ func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.
 		dc.Close()
 	}
 	if pc.PressureStall > 0 {
-		t, err := psi.NewTrigger(filepath.Join(procRoot, "pressure", "memory"), psi.KindSome, pc.PressureStall, pc.PressureWindow)
+		t, err := psi.NewTrigger(filepath.Join(procRoot, "pressure", "memory"), psi.KindSome,
+			time.Duration(pc.PressureStall), time.Duration(pc.PressureWindow))
 		if err != nil {
 			log.Warn("no memory pressure trigger: rounds run at ticks and on OOM events only", "err", err)
 		} else {

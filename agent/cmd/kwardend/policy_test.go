@@ -21,18 +21,18 @@ func TestPolicyConfig(t *testing.T) {
 	}
 	p := c.Policy
 	if p.Dir != "/usr/lib/kwarden/policies" || p.Use != "quota" || string(p.Config) != `{"high": 2, "low": 3}` ||
-		p.DecideTimeout != 500*time.Millisecond || p.StopTimeout != 3*time.Second || !p.DryRun || p.MaxPerRound != 4 ||
+		time.Duration(p.DecideTimeout) != 500*time.Millisecond || p.enforcer().StopTimeout != 3*time.Second || !p.DryRun || p.MaxPerRound != 4 ||
 		len(p.Protect.Names) != 2 {
 		t.Errorf("policy section: %+v", p)
 	}
-	if p.PressureStall != 200*time.Millisecond || p.PressureWindow != 2*time.Second {
+	if time.Duration(p.PressureStall) != 200*time.Millisecond || time.Duration(p.PressureWindow) != 2*time.Second {
 		t.Errorf("pressure trigger defaults: %v in %v", p.PressureStall, p.PressureWindow)
 	}
 	writeFile(t, filepath.Join(filepath.Dir(file), "off.json"), `{"policy": {"dir": "/p", "pressure_stall": "0"}}`, 0o644)
 	if c, err := load([]string{"-config", filepath.Join(filepath.Dir(file), "off.json")}, env(nil)); err != nil || c.Policy.PressureStall != 0 {
 		t.Errorf("pressure_stall 0: %v %v", c.Policy.PressureStall, err)
 	}
-	if c, err := load(nil, env(nil)); err != nil || c.Policy.PressureStall != 200*time.Millisecond {
+	if c, err := load(nil, env(nil)); err != nil || time.Duration(c.Policy.PressureStall) != 200*time.Millisecond {
 		t.Errorf("no config file: pressure stall %v %v", c.Policy.PressureStall, err)
 	}
 	c, err = load([]string{"-config", file, "-policy", "threshold", "-policy-dir", "/p"}, env(map[string]string{"KWARDEN_POLICY": "pressure"}))
