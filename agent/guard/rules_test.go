@@ -74,6 +74,19 @@ func (r *rig) measured(t *testing.T, want int) {
 	}
 }
 
+// measuredName waits until the daemon has classed the named container.
+func (r *rig) measuredName(t *testing.T, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, c := range r.d.State().Containers {
+			if c.Name == name && c.Running && c.Class != "" {
+				return
+			}
+		}
+	}
+	t.Fatalf("%s never measured", name)
+}
+
 // converge selects a profile's policy, then waits until done says the
 // fleet is as the rule wants, and returns the ticks that took.
 func (r *rig) converge(t *testing.T, profile string, done func(map[string]string) bool) (map[string]string, uint64) {
@@ -196,6 +209,15 @@ func TestSwapUnderLoad(t *testing.T) {
 	cleanSpawned(t, eng)
 	const interval = time.Second
 	r := startRig(t, eng, interval, "quota", "threshold")
+	// A cpu container that runs from the start: quota keeps it (CPU
+	// ranks first), and threshold then has one container sure to be
+	// over its limit for its grace, whatever kinds the generator draws.
+	if _, err := eng.Docker(context.Background(), "run", "-d", "--network", "none", "--name", "kws-cpu",
+		"--label", "kwarden.kind=cpu", "kwarden/load:cpu", "-workers", "1"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Docker(context.Background(), "rm", "-f", "kws-cpu") })
+	r.measuredName(t, "kws-cpu")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	genDone := make(chan struct{})
@@ -216,7 +238,7 @@ func TestSwapUnderLoad(t *testing.T) {
 	firstTick := r.d.State().Tick
 	steps := []struct {
 		policy, config string
-	}{{"quota", `{"high": 2, "low": 3, "class_source": "kind"}`}, {"threshold", `{"cpu_percent": 15, "grace": "1s"}`},
+	}{{"quota", `{"high": 2, "low": 3, "class_source": "kind"}`}, {"threshold", `{"cpu_percent": 15, "ram_percent": 0.2, "grace": "1s"}`},
 		{"quota", `{"high": 1, "low": 1, "class_source": "kind"}`}}
 	for _, s := range steps {
 		if _, err := r.host.Use(ctx, s.policy, []byte(s.config)); err != nil {
@@ -250,8 +272,9 @@ func TestSwapUnderLoad(t *testing.T) {
 	if swaps != len(steps) {
 		t.Errorf("%d start and swap events for %d selections", swaps, len(steps))
 	}
-	// Several cpu containers share two cores, so each gets well under
-	// a core: the threshold's limit is low enough for them to cross it.
+	// Several cpu containers share two cores, so each gets well under a
+	// core: the threshold's limits are low enough for kws-cpu (and the
+	// ram containers) to cross them.
 	if byPolicy["quota"] == 0 || byPolicy["threshold"] == 0 {
 		t.Errorf("a policy decided nothing: %v", byPolicy)
 	}
