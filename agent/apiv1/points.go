@@ -56,6 +56,12 @@ type ContainerPoint struct {
 	WriteBytes uint64 `json:"write_bytes"`
 	// Processes counts its thread groups.
 	Processes int `json:"processes"`
+	// Threads counts their threads; absent in points recorded before
+	// kwarden stored it.
+	Threads int `json:"threads,omitempty"`
+	// VSZBytes is the sum of its processes' virtual memory; absent in
+	// points recorded before kwarden stored it.
+	VSZBytes uint64 `json:"vsz_bytes,omitempty"`
 	// Class is high or low, absent before its first rate.
 	Class string `json:"class,omitempty"`
 	// Samples is how many ticks a folded point stands for (absent: one

@@ -398,7 +398,8 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 		if f.Running {
 			tick.Containers[f.ID] = store.ContainerPoint{CPUPercent: f.CPUPercent, CPUNs: f.CPUNs, RSSBytes: f.RSSBytes,
 				MemUsageBytes: f.MemUsageBytes, WorkingSetBytes: f.WorkingSetBytes, RAMPercent: f.RAMPercent,
-				ReadBytes: f.ReadBytes, WriteBytes: f.WriteBytes, Processes: f.Processes, Class: f.Class}
+				ReadBytes: f.ReadBytes, WriteBytes: f.WriteBytes, Processes: f.Processes, Threads: f.Threads,
+				VSZBytes: f.VSZBytes, Class: f.Class}
 		}
 	}
 	if procs != nil {

@@ -80,8 +80,8 @@ type containerFolder struct {
 	step time.Duration
 	out  []ContainerPoint
 
-	acc                           ContainerPoint
-	cpu, ram, rss, usage, ws, prc float64
+	acc                                     ContainerPoint
+	cpu, ram, rss, usage, ws, prc, vsz, thr float64
 }
 
 func (f *containerFolder) add(p ContainerPoint) {
@@ -95,7 +95,7 @@ func (f *containerFolder) add(p ContainerPoint) {
 	}
 	if f.acc.Samples == 0 {
 		f.acc = ContainerPoint{Time: start}
-		f.cpu, f.ram, f.rss, f.usage, f.ws, f.prc = 0, 0, 0, 0, 0, 0
+		f.cpu, f.ram, f.rss, f.usage, f.ws, f.prc, f.vsz, f.thr = 0, 0, 0, 0, 0, 0, 0, 0
 	}
 	w := float64(max(p.Samples, 1))
 	f.cpu += w * p.CPUPercent
@@ -104,6 +104,8 @@ func (f *containerFolder) add(p ContainerPoint) {
 	f.usage += w * float64(p.MemUsageBytes)
 	f.ws += w * float64(p.WorkingSetBytes)
 	f.prc += w * float64(p.Processes)
+	f.vsz += w * float64(p.VSZBytes)
+	f.thr += w * float64(p.Threads)
 	f.acc.CPUNs, f.acc.ReadBytes, f.acc.WriteBytes, f.acc.Class = p.CPUNs, p.ReadBytes, p.WriteBytes, p.Class
 	f.acc.Samples += max(p.Samples, 1)
 }
@@ -117,6 +119,7 @@ func (f *containerFolder) flush() {
 	a.CPUPercent, a.RAMPercent = f.cpu/w, f.ram/w
 	a.RSSBytes, a.MemUsageBytes, a.WorkingSetBytes = uint64(f.rss/w), uint64(f.usage/w), uint64(f.ws/w)
 	a.Processes = int(f.prc/w + 0.5)
+	a.VSZBytes, a.Threads = uint64(f.vsz/w), int(f.thr/w+0.5)
 	f.out = append(f.out, a)
 	f.acc.Samples = 0
 }

@@ -24,7 +24,8 @@ import (
 //
 //	float64 cpu_percent, float64 ram_percent,
 //	uvarint cpu_ns, rss, usage, working set, read, write, processes, samples,
-//	byte    class (0 none, 1 high, 2 low)
+//	byte    class (0 none, 1 high, 2 low),
+//	uvarint vsz, threads (appended later: absent in older points, read as 0)
 //
 // The length before each point lets a reader skip the containers it
 // does not want, and lets a later version append fields.
@@ -48,7 +49,9 @@ func appendPoint(b []byte, p ContainerPoint) ([]byte, error) {
 		p.ReadBytes, p.WriteBytes, uint64(max(p.Processes, 0)), uint64(max(p.Samples, 0))} {
 		b = binary.AppendUvarint(b, v)
 	}
-	return append(b, code), nil
+	b = append(b, code)
+	b = binary.AppendUvarint(b, p.VSZBytes)
+	return binary.AppendUvarint(b, uint64(max(p.Threads, 0))), nil
 }
 
 // decodePoint is appendPoint's inverse. Bytes after the known fields are
@@ -78,6 +81,19 @@ func decodePoint(b []byte) (ContainerPoint, error) {
 		return p, fmt.Errorf("%w: class", errCorrupt)
 	}
 	p.Class = classNames[b[0]]
+	b = b[1:]
+	if len(b) == 0 {
+		return p, nil // a point written before vsz and threads were
+	}
+	vsz, n := binary.Uvarint(b)
+	if n <= 0 {
+		return p, fmt.Errorf("%w: point vsz", errCorrupt)
+	}
+	threads, m := binary.Uvarint(b[n:])
+	if m <= 0 || threads > math.MaxInt32 {
+		return p, fmt.Errorf("%w: point threads", errCorrupt)
+	}
+	p.VSZBytes, p.Threads = vsz, int(threads)
 	return p, nil
 }
 

@@ -15,7 +15,7 @@ import (
 func TestFrameRoundTrip(t *testing.T) {
 	in := []frameEntry{
 		{1, ContainerPoint{CPUPercent: 99.5, RAMPercent: 0.25, CPUNs: 1 << 40, RSSBytes: 128 << 20, MemUsageBytes: 130 << 20,
-			WorkingSetBytes: 129 << 20, ReadBytes: 7, WriteBytes: 1 << 33, Processes: 3, Class: "high"}},
+			WorkingSetBytes: 129 << 20, ReadBytes: 7, WriteBytes: 1 << 33, Processes: 3, Threads: 9, VSZBytes: 3 << 30, Class: "high"}},
 		{300, ContainerPoint{Class: "low", Samples: 60}},
 		{1 << 40, ContainerPoint{}},
 	}
@@ -46,6 +46,33 @@ func TestFrameRoundTrip(t *testing.T) {
 		if err := walkFrame(b[:n], func(uint64) bool { return true }, func(uint64, ContainerPoint) {}); !errors.Is(err, errCorrupt) {
 			t.Fatalf("truncated to %d of %d bytes: %v", n, len(b), err)
 		}
+	}
+}
+
+// A point written before vsz and threads were stored ends at its class
+// byte: it reads with both zero. One cut inside the new fields is
+// corrupt.
+func TestPointOfTheFirstLayout(t *testing.T) {
+	p := ContainerPoint{CPUPercent: 12.5, RSSBytes: 1 << 20, Processes: 2, Threads: 5, VSZBytes: 1 << 30, Class: "low"}
+	b, err := appendPoint(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := b[:len(b)-len(binary.AppendUvarint(binary.AppendUvarint(nil, p.VSZBytes), uint64(p.Threads)))]
+	got, err := decodePoint(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := p
+	want.Threads, want.VSZBytes = 0, 0
+	if got != want {
+		t.Errorf("old layout read as %+v, want %+v", got, want)
+	}
+	if _, err := decodePoint(b[:len(b)-1]); !errors.Is(err, errCorrupt) {
+		t.Errorf("point cut inside its threads: %v", err)
+	}
+	if got, err := decodePoint(b); err != nil || got != p {
+		t.Errorf("new layout read as %+v, %v", got, err)
 	}
 }
 
