@@ -111,6 +111,10 @@ func (s *server) policyRequest(w http.ResponseWriter, r *http.Request, needName 
 		writeError(w, http.StatusBadRequest, "request body: no policy name")
 		return req, false
 	}
+	if needName && !req.At.IsZero() {
+		writeError(w, http.StatusBadRequest, "request body: at: only a dry run replays the history")
+		return req, false
+	}
 	return req, true
 }
 

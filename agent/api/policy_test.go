@@ -71,6 +71,8 @@ func TestPolicyRoutes(t *testing.T) {
 		{`{"nam": "quota"}`, 400},
 		{`{"name": "quota"} {}`, 400},
 		{`not json`, 400},
+		{`{"name": "quota", "at": "2026-12-01T10:00:00Z"}`, 400},
+		{`{"name": "quota", "at": "yesterday"}`, 400},
 		{`{"name": "` + strings.Repeat("x", 2<<20) + `"}`, 413},
 	} {
 		code, body, _ := do(srvOn, "POST", "/api/v1/policy/use", c.body)

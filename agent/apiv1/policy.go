@@ -115,6 +115,11 @@ type PolicyRequest struct {
 	// Config is the policy's configuration; absent: its defaults (for a
 	// dry run of the active policy: its current configuration).
 	Config json.RawMessage `json:"config,omitempty"`
+	// At, for a dry run only, replays the history: the policy decides
+	// on the recorded tick at or before this time, after the recorded
+	// ticks before it (up to 120) have set its timers. Absent: the last
+	// tick.
+	At time.Time `json:"at,omitzero"`
 }
 
 // PolicyDryRunAnswer is what a policy would do on the last tick; nothing
@@ -125,4 +130,12 @@ type PolicyDryRunAnswer struct {
 	// Decisions are its decisions and what the enforcer would make of
 	// them (dry-run, or refused and why).
 	Decisions []PolicyDecision `json:"decisions"`
+	// Tick is the time of the tick it decided on.
+	Tick time.Time `json:"tick"`
+	// Replayed counts the recorded ticks a replay fed the policy before
+	// that one; absent for the last tick.
+	Replayed int `json:"replayed,omitempty"`
+	// Folded is true when the replayed tick is past the raw retention:
+	// its figures are one minute's averages.
+	Folded bool `json:"folded,omitempty"`
 }

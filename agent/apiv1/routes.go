@@ -61,7 +61,7 @@ var Routes = []Route{
 	{Path: "/api/v1/policy/use", Method: "POST", Body: PolicyRequest{}, Answer: PolicyAnswer{},
 		Doc: "select a policy: verify, start, handshake, ping, configure, swap between rounds, stop the old one; on any failure the old one stays (422)"},
 	{Path: "/api/v1/policy/dry-run", Method: "POST", Body: PolicyRequest{}, Answer: PolicyDryRunAnswer{},
-		Doc: "what a policy (started for the purpose, or the active one) would decide on the last tick, and what the enforcer would refuse; nothing is acted on"},
+		Doc: "what a policy (started for the purpose, or the active one) would decide on the last tick, or with at on a tick the history recorded, and what the enforcer would refuse; nothing is acted on"},
 	{Path: "/api/v1/stream", Doc: "server-sent events, one per tick (event: " + StreamEvent + "), each one's data a StreamTick"},
 	{Path: "/metrics", Doc: "Prometheus exposition (text, or OpenMetrics when asked)"},
 }

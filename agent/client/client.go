@@ -298,8 +298,9 @@ func (c *Client) UsePolicy(ctx context.Context, name string, config json.RawMess
 	return a, c.post(ctx, "/api/v1/policy/use", apiv1.PolicyRequest{Name: name, Config: config}, &a)
 }
 
-// DryRunPolicy asks what a policy ("" : the active one) would do now.
-func (c *Client) DryRunPolicy(ctx context.Context, name string, config json.RawMessage) (apiv1.PolicyDryRunAnswer, error) {
+// DryRunPolicy asks what a policy (req.Name; "": the active one) would
+// do on the last tick, or with req.At on a tick the history recorded.
+func (c *Client) DryRunPolicy(ctx context.Context, req apiv1.PolicyRequest) (apiv1.PolicyDryRunAnswer, error) {
 	var a apiv1.PolicyDryRunAnswer
-	return a, c.post(ctx, "/api/v1/policy/dry-run", apiv1.PolicyRequest{Name: name, Config: config}, &a)
+	return a, c.post(ctx, "/api/v1/policy/dry-run", req, &a)
 }

@@ -64,7 +64,10 @@ const (
 
 // Outcome is one decision and what came of it: the audit record.
 type Outcome struct {
-	Time    time.Time
+	Time time.Time
+	// Tick is the time of the tick the round decided on (a recorded one
+	// for a replay).
+	Tick    time.Time
 	Round   uint64
 	Trigger policy.Trigger
 	// Policy, Version and SHA256 name the policy that decided.
@@ -152,6 +155,15 @@ func (e *Enforcer) DryRun(report func(Outcome)) *Enforcer {
 	return d
 }
 
+// Replay is DryRun for a round on a recorded tick: the present's actions
+// in flight and done say nothing of that moment, so it knows none.
+func (e *Enforcer) Replay(report func(Outcome)) *Enforcer {
+	opt := e.opt
+	opt.DryRun = true
+	d, _ := New(nil, opt, e.log, report)
+	return d
+}
+
 // DryRunOnly reports whether the enforcer acts on nothing.
 func (e *Enforcer) DryRunOnly() bool { return e.opt.DryRun }
 
@@ -159,7 +171,7 @@ func (e *Enforcer) DryRunOnly() bool { return e.opt.DryRun }
 // that pass; it returns at once. Every decision yields one Outcome.
 func (e *Enforcer) Apply(ctx context.Context, r Round) {
 	now := e.now()
-	base := Outcome{Time: now, Round: r.Snapshot.Round, Trigger: r.Snapshot.Trigger, Policy: r.Policy,
+	base := Outcome{Time: now, Tick: r.Snapshot.Time, Round: r.Snapshot.Round, Trigger: r.Snapshot.Trigger, Policy: r.Policy,
 		Version: r.Version, SHA256: r.SHA256, DecideLatency: r.Latency}
 	ds := r.Decisions
 	if len(ds) > e.opt.MaxDecisions {

@@ -26,7 +26,10 @@ type Options struct {
 	Pressure func() (*policy.Pressure, error)
 	// AddEvents writes audit events into the history.
 	AddEvents func(...store.Event) error
-	Log       *slog.Logger
+	// Past reads recorded ticks for replays (store.Store.PastTicks);
+	// nil: dry runs decide on the last tick only.
+	Past func(at time.Time, n int) (store.Past, error)
+	Log  *slog.Logger
 }
 
 // Guard runs decision rounds. Create with New, feed with OnTick and
@@ -195,6 +198,7 @@ func OutcomeEvent(o enforce.Outcome) store.Event {
 		"rss_bytes":         strconv.FormatUint(v.RSSBytes, 10),
 		"working_set_bytes": strconv.FormatUint(v.WorkingSetBytes, 10),
 		"decide_ms":         strconv.FormatFloat(float64(o.DecideLatency.Microseconds())/1000, 'f', 3, 64),
+		"tick":              o.Tick.UTC().Format(time.RFC3339Nano),
 		"act_ms":            strconv.FormatFloat(float64(o.ActLatency.Microseconds())/1000, 'f', 3, 64),
 	}
 	if o.Why != "" {

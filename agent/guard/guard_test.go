@@ -135,7 +135,8 @@ func startRig(t *testing.T, eng *dockertest.Daemon, interval time.Duration, poli
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.g = New(r.host, enf, Options{Interval: interval, AddEvents: r.ev.add})
+	r.g = New(r.host, enf, Options{Interval: interval, AddEvents: r.ev.add,
+		Past: func(at time.Time, n int) (store.Past, error) { return r.d.Store().PastTicks(at, n) }})
 	r.d, err = daemon.New(context.Background(), daemon.Config{Interval: interval, Sources: source.EBPFOnly, DockerHost: eng.Host,
 		DBPath: filepath.Join(t.TempDir(), "h.db"), AfterTick: r.g.OnTick}, slog.New(slog.DiscardHandler))
 	if err != nil {

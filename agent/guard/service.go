@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kwarden/kwarden/agent/api"
 	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/enforce"
+	"github.com/kwarden/kwarden/agent/policy"
 	"github.com/kwarden/kwarden/agent/policyhost"
 )
 
@@ -56,54 +58,100 @@ func (g *Guard) UsePolicy(ctx context.Context, req apiv1.PolicyRequest) (apiv1.P
 	return g.Policy(), nil
 }
 
-// DryRunPolicy asks a policy what it would do on the last tick, and the
-// enforcer what it would refuse, acting on nothing. With no name it
+// DryRunPolicy asks a policy what it would do, and the enforcer what it
+// would refuse, acting on nothing. On the last tick: with no name it
 // asks the active policy; with a name it starts that policy for the
-// purpose and stops it after. The outcomes are recorded as dry-run
-// decisions.
+// purpose and stops it after. With req.At it replays the history: a
+// fresh instance of the named (or the active) policy decides on the
+// recorded tick at or before that time, after the ticks before it (see
+// replay). The outcomes are recorded as dry-run decisions, a replay's
+// with the trigger "replay" and the tick's time.
 func (g *Guard) DryRunPolicy(ctx context.Context, req apiv1.PolicyRequest) (apiv1.PolicyDryRunAnswer, error) {
+	if !req.At.IsZero() {
+		return g.replayPolicy(ctx, req)
+	}
 	s, ok := g.Snapshot()
 	if !ok {
 		return apiv1.PolicyDryRunAnswer{}, errors.New("no tick yet: try again in a moment")
 	}
-	var res policyhost.Result
-	var status apiv1.PolicyStatus
-	if req.Name == "" {
-		st, ok := g.host.Status()
-		if !ok {
-			return apiv1.PolicyDryRunAnswer{}, errors.New("no active policy: name one")
-		}
-		var err error
-		if res, err = g.host.Decide(ctx, s); err != nil {
-			return apiv1.PolicyDryRunAnswer{}, err
-		}
-		status = statusOf(st)
-	} else {
-		e, err := g.host.Catalogue().Lookup(req.Name)
-		if err != nil {
-			return apiv1.PolicyDryRunAnswer{}, fmt.Errorf("%w: %v", api.ErrUnknownPolicy, err)
-		}
-		p, err := policyhost.Start(ctx, e, req.Config, g.opt.Log)
+	if req.Name != "" {
+		p, status, err := g.startFor(ctx, req.Name, req.Config)
 		if err != nil {
 			return apiv1.PolicyDryRunAnswer{}, err
 		}
 		defer p.Stop()
+		start := time.Now()
 		ds, err := p.Decide(ctx, s)
 		if err != nil {
 			return apiv1.PolicyDryRunAnswer{}, fmt.Errorf("policy %s: %w", req.Name, err)
 		}
-		res = policyhost.Result{Policy: req.Name, Info: p.Info, SHA256: p.Checksum(), Decisions: ds}
-		status = apiv1.PolicyStatus{Name: req.Name, Version: p.Info.Version, Description: p.Info.Description,
-			SHA256: p.Checksum(), Config: json.RawMessage(req.Config), Started: p.Started, Protocol: p.Protocol, Healthy: true}
+		res := policyhost.Result{Policy: req.Name, Info: p.Info, SHA256: p.Checksum(), Decisions: ds, Latency: time.Since(start)}
+		return g.check(ctx, g.enf.DryRun, s, res, status), nil
 	}
-	ans := apiv1.PolicyDryRunAnswer{Policy: status, Decisions: []apiv1.PolicyDecision{}}
-	check := g.enf.DryRun(func(o enforce.Outcome) {
+	st, ok := g.host.Status()
+	if !ok {
+		return apiv1.PolicyDryRunAnswer{}, errors.New("no active policy: name one")
+	}
+	res, err := g.host.Decide(ctx, s)
+	if err != nil {
+		return apiv1.PolicyDryRunAnswer{}, err
+	}
+	return g.check(ctx, g.enf.DryRun, s, res, statusOf(st)), nil
+}
+
+// replayPolicy is DryRunPolicy on a recorded tick.
+func (g *Guard) replayPolicy(ctx context.Context, req apiv1.PolicyRequest) (apiv1.PolicyDryRunAnswer, error) {
+	name, config := req.Name, []byte(req.Config)
+	if name == "" {
+		st, ok := g.host.Status()
+		if !ok {
+			return apiv1.PolicyDryRunAnswer{}, errors.New("no active policy: name one")
+		}
+		name = st.Name
+		if config == nil {
+			config = st.Config
+		}
+	}
+	p, status, err := g.startFor(ctx, name, config)
+	if err != nil {
+		return apiv1.PolicyDryRunAnswer{}, err
+	}
+	defer p.Stop()
+	r, ds, took, err := g.replay(ctx, p, req.At)
+	if err != nil {
+		return apiv1.PolicyDryRunAnswer{}, fmt.Errorf("policy %s: %w", name, err)
+	}
+	res := policyhost.Result{Policy: name, Info: p.Info, SHA256: p.Checksum(), Decisions: ds, Latency: took}
+	ans := g.check(ctx, g.enf.Replay, r.snapshot, res, status)
+	ans.Replayed, ans.Folded = r.replayed, r.folded
+	return ans, nil
+}
+
+// startFor starts a catalogue policy for a dry run, the caller's to stop.
+func (g *Guard) startFor(ctx context.Context, name string, config []byte) (*policyhost.Plugin, apiv1.PolicyStatus, error) {
+	e, err := g.host.Catalogue().Lookup(name)
+	if err != nil {
+		return nil, apiv1.PolicyStatus{}, fmt.Errorf("%w: %v", api.ErrUnknownPolicy, err)
+	}
+	p, err := policyhost.Start(ctx, e, config, g.opt.Log)
+	if err != nil {
+		return nil, apiv1.PolicyStatus{}, err
+	}
+	return p, apiv1.PolicyStatus{Name: name, Version: p.Info.Version, Description: p.Info.Description,
+		SHA256: p.Checksum(), Config: json.RawMessage(config), Started: p.Started, Protocol: p.Protocol, Healthy: true}, nil
+}
+
+// check runs a dry-run enforcer (made by checker) over a round's
+// decisions, recording each outcome, and answers them.
+func (g *Guard) check(ctx context.Context, checker func(func(enforce.Outcome)) *enforce.Enforcer, s *policy.Snapshot,
+	res policyhost.Result, status apiv1.PolicyStatus) apiv1.PolicyDryRunAnswer {
+	ans := apiv1.PolicyDryRunAnswer{Policy: status, Decisions: []apiv1.PolicyDecision{}, Tick: s.Time}
+	checker(func(o enforce.Outcome) {
 		g.Report(o)
 		ans.Decisions = append(ans.Decisions, DecisionOf(o))
-	})
-	check.Apply(ctx, enforce.Round{Snapshot: s, Policy: res.Policy, Version: res.Info.Version, SHA256: res.SHA256,
+	}).Apply(ctx, enforce.Round{Snapshot: s, Policy: res.Policy, Version: res.Info.Version, SHA256: res.SHA256,
 		Latency: res.Latency, Decisions: res.Decisions})
-	return ans, nil
+	return ans
 }
 
 // DecisionOf is an outcome as the API gives it.

@@ -102,6 +102,9 @@ func New(cat *Catalogue, opt Options) *Host {
 // Catalogue is the host's catalogue.
 func (h *Host) Catalogue() *Catalogue { return h.cat }
 
+// DecideTimeout is how long a round waits for the plugin.
+func (h *Host) DecideTimeout() time.Duration { return h.opt.DecideTimeout }
+
 func (h *Host) emit(kind string, p *Plugin, name, format string, args ...any) {
 	ev := Event{Time: h.opt.Now(), Kind: kind, Policy: name, Message: fmt.Sprintf(format, args...)}
 	if p != nil {

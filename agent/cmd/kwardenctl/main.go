@@ -19,6 +19,7 @@
 //	top [-n TICKS]          live view from the stream (default: until ^C)
 //	spawn -profile A|B|C    one round of the course's workload generator
 //	policy ls|show|use|dry-run  the kill policies: list, show the active one, swap, try
+//	                        (dry-run -at TIME: on a tick the history recorded)
 package main
 
 import (

@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/agent/apiv1"
+	"github.com/kwarden/kwarden/internal/duration"
 )
 
-const policyUsage = "usage: kwardenctl policy ls | show | use NAME [-config FILE|-config-json JSON] | dry-run [NAME] [-config FILE|-config-json JSON]"
+const policyUsage = "usage: kwardenctl policy ls | show | use NAME [-config FILE|-config-json JSON] | dry-run [NAME] [-config FILE|-config-json JSON] [-at TIME]"
 
 // policy runs the policy subcommands.
 func (c *cli) policy(ctx context.Context, args []string) error {
@@ -34,11 +35,11 @@ func (c *cli) policy(ctx context.Context, args []string) error {
 		}
 		return c.policyShow(ctx)
 	case "use":
-		name, config, err := policyArgs("use", rest, true)
+		req, err := policyArgs("use", rest, true, time.Now())
 		if err != nil {
 			return err
 		}
-		ans, err := c.api.UsePolicy(ctx, name, config)
+		ans, err := c.api.UsePolicy(ctx, req.Name, req.Config)
 		if err != nil {
 			return err
 		}
@@ -49,61 +50,91 @@ func (c *cli) policy(ctx context.Context, args []string) error {
 		writef(c.out, "policy %s %s is active (sha256 %s, protocol %d)\n", a.Name, a.Version, a.SHA256, a.Protocol)
 		return nil
 	case "dry-run":
-		name, config, err := policyArgs("dry-run", rest, false)
+		req, err := policyArgs("dry-run", rest, false, time.Now())
 		if err != nil {
 			return err
 		}
-		ans, err := c.api.DryRunPolicy(ctx, name, config)
+		ans, err := c.api.DryRunPolicy(ctx, req)
 		if err != nil {
 			return err
 		}
 		if c.output == "json" {
 			return c.printJSON(ans)
 		}
-		writef(c.out, "dry run of %s %s (sha256 %.12s): %d decisions, nothing acted on\n",
-			ans.Policy.Name, ans.Policy.Version, ans.Policy.SHA256, len(ans.Decisions))
+		on := "the last tick"
+		if !req.At.IsZero() {
+			on = fmt.Sprintf("the tick recorded at %s, after %d before it", ans.Tick.Local().Format(time.RFC3339), ans.Replayed)
+			if ans.Folded {
+				on += " (one-minute averages: past the raw retention)"
+			}
+		}
+		writef(c.out, "dry run of %s %s (sha256 %.12s) on %s: %d decisions, nothing acted on\n",
+			ans.Policy.Name, ans.Policy.Version, ans.Policy.SHA256, on, len(ans.Decisions))
 		writeDecisions(c.out, ans.Decisions)
 		return nil
 	}
 	return fmt.Errorf("unknown policy command %q\n%s", sub, policyUsage)
 }
 
-// policyArgs reads [NAME] [-config FILE | -config-json JSON].
-func policyArgs(sub string, args []string, needName bool) (string, json.RawMessage, error) {
-	var name string
+// policyArgs reads [NAME] [-config FILE | -config-json JSON], and for a
+// dry run [-at TIME]: RFC 3339, or a duration ago (90m, 1d) from now.
+func policyArgs(sub string, args []string, needName bool, now time.Time) (apiv1.PolicyRequest, error) {
+	var req apiv1.PolicyRequest
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
+		req.Name, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("policy "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	file := fs.String("config", "", "the policy's configuration, a JSON file")
 	inline := fs.String("config-json", "", "the policy's configuration, as JSON")
+	var at *string
+	if sub == "dry-run" {
+		at = fs.String("at", "", "replay the tick recorded at or before this time (RFC 3339, or a duration ago: 90m, 1d)")
+	}
 	if err := fs.Parse(args); err != nil {
-		return "", nil, fmt.Errorf("policy %s: %v\n%s", sub, err, policyUsage)
+		return req, fmt.Errorf("policy %s: %v\n%s", sub, err, policyUsage)
 	}
 	if fs.NArg() > 0 {
-		return "", nil, fmt.Errorf("policy %s: unexpected %q\n%s", sub, fs.Args(), policyUsage)
+		return req, fmt.Errorf("policy %s: unexpected %q\n%s", sub, fs.Args(), policyUsage)
 	}
-	if needName && name == "" {
-		return "", nil, fmt.Errorf("policy %s: name a policy (kwardenctl policy ls lists them)", sub)
+	if needName && req.Name == "" {
+		return req, fmt.Errorf("policy %s: name a policy (kwardenctl policy ls lists them)", sub)
 	}
-	var config json.RawMessage
 	switch {
 	case *file != "" && *inline != "":
-		return "", nil, fmt.Errorf("policy %s: -config or -config-json, not both", sub)
+		return req, fmt.Errorf("policy %s: -config or -config-json, not both", sub)
 	case *file != "":
 		b, err := os.ReadFile(*file)
 		if err != nil {
-			return "", nil, err
+			return req, err
 		}
-		config = b
+		req.Config = b
 	case *inline != "":
-		config = json.RawMessage(*inline)
+		req.Config = json.RawMessage(*inline)
 	}
-	if config != nil && !json.Valid(config) {
-		return "", nil, fmt.Errorf("policy %s: the configuration is not valid JSON", sub)
+	if req.Config != nil && !json.Valid(req.Config) {
+		return req, fmt.Errorf("policy %s: the configuration is not valid JSON", sub)
 	}
-	return name, config, nil
+	if at != nil && *at != "" {
+		t, err := parseAt(*at, now)
+		if err != nil {
+			return req, fmt.Errorf("policy %s: -at: %w", sub, err)
+		}
+		req.At = t
+	}
+	return req, nil
+}
+
+// parseAt reads a point in time: RFC 3339, or a positive duration ago.
+func parseAt(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := duration.Parse(s)
+	if err != nil || d <= 0 {
+		return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-12-07T09:30:00Z) or a positive duration ago (90m, 1d)", s)
+	}
+	return now.Add(-d), nil
 }
 
 func (c *cli) policyList(ctx context.Context) error {

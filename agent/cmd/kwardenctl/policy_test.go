@@ -57,7 +57,8 @@ func TestPolicyCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g = guard.New(host, enf, guard.Options{Interval: 300 * time.Millisecond, AddEvents: d.Store().AddEvents})
+	g = guard.New(host, enf, guard.Options{Interval: 300 * time.Millisecond, AddEvents: d.Store().AddEvents,
+		Past: d.Store().PastTicks})
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); d.Run(ctx) }()
@@ -130,6 +131,7 @@ func TestPolicyCommands(t *testing.T) {
 	if strings.Join(victims, ",") != "kwp-3,kwp-2" || len(running()) != 4 {
 		t.Errorf("dry run: victims %v, running %v", victims, running())
 	}
+	beforeKills := time.Now()
 	// Refused swaps: unknown, bad configuration; the first policy stays.
 	must("policy", "use", "keep-oldest", "-config-json", `{"keep": 9}`)
 	if _, err := ctl("policy", "use", "nope"); err == nil || !strings.Contains(err.Error(), "404") && !strings.Contains(err.Error(), "not in the catalogue") {
@@ -161,4 +163,29 @@ func TestPolicyCommands(t *testing.T) {
 		t.Errorf("policy show after the kills:\n%s", out)
 	}
 	t.Logf("kwardenctl policy show:\n%s", out)
+
+	// Replay the moment before the kills: the same two, though removed
+	// since, and nothing acted on. -at takes RFC 3339 or a duration ago.
+	out = must("policy", "dry-run", "keep-oldest", "-config-json", `{"keep": 1}`, "-at", beforeKills.Format(time.RFC3339Nano))
+	if !strings.Contains(out, "on the tick recorded at") || !strings.Contains(out, "2 decisions") ||
+		!strings.Contains(out, "kwp-3") || !strings.Contains(out, "kwp-2") {
+		t.Errorf("replay before the kills:\n%s", out)
+	}
+	if r := running(); strings.Join(r, ",") != "kwp-0,kwp-1" {
+		t.Errorf("running after the replay: %v", r)
+	}
+	ago := time.Since(beforeKills).Round(time.Millisecond) + time.Millisecond
+	out = must("-o", "json", "policy", "dry-run", "keep-oldest", "-config-json", `{"keep": 1}`, "-at", ago.String())
+	if err := json.Unmarshal([]byte(out), &dry); err != nil || dry.Tick.After(beforeKills) || len(dry.Decisions) != 2 {
+		t.Errorf("replay %v ago: %v %+v", ago, err, dry)
+	}
+	if _, err := ctl("policy", "dry-run", "keep-oldest", "-at", "1w"); err == nil || !strings.Contains(err.Error(), "no tick recorded") {
+		t.Errorf("replay before the history: %v", err)
+	}
+	if _, err := ctl("policy", "dry-run", "-at", "yesterday"); err == nil || !strings.Contains(err.Error(), "RFC 3339") {
+		t.Errorf("-at yesterday: %v", err)
+	}
+	if _, err := ctl("policy", "use", "keep-oldest", "-at", "1h"); err == nil {
+		t.Error("use -at accepted")
+	}
 }

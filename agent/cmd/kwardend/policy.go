@@ -173,7 +173,8 @@ func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.
 		procRoot = "/proc"
 	}
 	pressure, closePressure := pressureReader(filepath.Join(procRoot, "pressure"), log)
-	l.guard = guard.New(l.host, enf, guard.Options{Interval: cfg.Interval, AddEvents: addEvents, Log: log, Pressure: pressure})
+	l.guard = guard.New(l.host, enf, guard.Options{Interval: cfg.Interval, AddEvents: addEvents, Log: log, Pressure: pressure,
+		Past: d.Store().PastTicks})
 	l.close = func() {
 		l.host.Close()
 		closePressure()
