@@ -76,6 +76,28 @@ func TestPointOfTheFirstLayout(t *testing.T) {
 	}
 }
 
+// pointField reads what decodePoint reads, field by field, and a
+// truncated point is an error.
+func TestPointField(t *testing.T) {
+	p := ContainerPoint{CPUPercent: 99.5, RAMPercent: 0.25, CPUNs: 1 << 40, RSSBytes: 128 << 20, MemUsageBytes: 130 << 20,
+		WorkingSetBytes: 129 << 20, ReadBytes: 7, WriteBytes: 1 << 33, Processes: 3, Samples: 60, Class: "high"}
+	b, err := appendPoint(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, want := range []float64{p.CPUPercent, p.RAMPercent, float64(p.CPUNs), float64(p.RSSBytes),
+		float64(p.MemUsageBytes), float64(p.WorkingSetBytes), float64(p.ReadBytes), float64(p.WriteBytes), 3, 60} {
+		if got, err := pointField(b, field); err != nil || got != want {
+			t.Errorf("field %d: %v %v, want %v", field, got, err, want)
+		}
+	}
+	for _, n := range []int{0, 15, 16, 17} {
+		if _, err := pointField(b[:n], 5); !errors.Is(err, errCorrupt) {
+			t.Errorf("field 5 of %d bytes: %v", n, err)
+		}
+	}
+}
+
 func FuzzWalkFrame(f *testing.F) {
 	b, _ := encodeFrame([]frameEntry{{1, ContainerPoint{CPUPercent: 1, Class: "low"}}, {2, ContainerPoint{RSSBytes: 9}}})
 	f.Add(b)
