@@ -41,9 +41,10 @@ type Options struct {
 	// 30 s.
 	EventWriteTimeout time.Duration
 	// MaxQueries bounds the history queries (system, series, events,
-	// removed containers) answered at once; 0 means one less than
-	// GOMAXPROCS, at least one. Each is bounded (store.DefaultMaxPoints),
-	// so this bounds their memory and CPU together, and leaves a CPU to
+	// removed containers, rankings) answered at once; 0 means one less
+	// than GOMAXPROCS, at least one. Each is bounded
+	// (store.DefaultMaxPoints, store.DefaultTopScan), so this bounds
+	// their memory and CPU together, and leaves a CPU to
 	// the ticks: on two cores, four at once under twenty clients lost 6
 	// ticks in 200 (p99 gap 199 ms at 100 ms), one lost none (p99 105
 	// ms; cmd/querybench, docs/benchmarks.md).
@@ -59,6 +60,7 @@ type Options struct {
 	// loop is off.
 	Policies Policies
 	now      func() time.Time
+	topScan  int // store.TopQuery's MaxScan; 0 is the store's default
 }
 
 type server struct {
@@ -126,6 +128,7 @@ func (s *server) handlers() map[string]http.HandlerFunc {
 		"/api/v1/health":                 s.health,
 		"/api/v1/system":                 s.query(s.system),
 		"/api/v1/containers":             s.query(s.containers),
+		"/api/v1/containers/top":         s.query(s.containersTop),
 		"/api/v1/containers/{id}/series": s.query(s.containerSeries),
 		"/api/v1/processes":              s.processes,
 		"/api/v1/events":                 s.query(s.events),

@@ -122,6 +122,10 @@ func TestRoutes(t *testing.T) {
 	if code != 200 || len(m["events"].([]any)) != 1 {
 		t.Errorf("events: %d %v", code, m)
 	}
+	code, m, _ = get(t, srv, "/api/v1/containers/top?by=cpu&from=now-1h", "")
+	if cs, _ := m["containers"].([]any); code != 200 || len(cs) != 1 || m["by"] != "cpu_percent" || m["rank"] != "mean" || m["present"] != 1.0 {
+		t.Errorf("containers/top: %d %v", code, m)
+	}
 	code, m, _ = get(t, srv, "/api/v1/processes", "")
 	if code != 200 || len(m["processes"].([]any)) != 1 {
 		t.Errorf("processes: %d %v", code, m)
@@ -135,20 +139,28 @@ func TestRoutes(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	srv := testServer(t, newBackend(t), "")
 	for path, want := range map[string]int{
-		"/api/v1/system?from=yesterday":                  400,
-		"/api/v1/system?from=now&to=now-1h":              400,
-		"/api/v1/system?step=-5s":                        400,
-		"/api/v1/system?step=1ms&from=now-24h":           400,
-		"/api/v1/system?from=now-400h":                   200,
-		"/api/v1/system?from=now-900h":                   400,
-		"/api/v1/containers?all=maybe":                   400,
-		"/api/v1/containers/nothere/series":              404,
-		"/api/v1/containers/" + "a" + "/series":          400, // ambiguous? no: one match
-		"/api/v1/events?limit=0":                         400,
-		"/api/v1/events?limit=abc":                       400,
-		"/api/v1/events?kind=" + strings.Repeat("x", 65): 400,
-		"/api/v1/processes?at=soon":                      400,
-		"/api/v1/nope":                                   404,
+		"/api/v1/system?from=yesterday":                    400,
+		"/api/v1/system?from=now&to=now-1h":                400,
+		"/api/v1/system?step=-5s":                          400,
+		"/api/v1/system?step=1ms&from=now-24h":             400,
+		"/api/v1/system?from=now-400h":                     200,
+		"/api/v1/system?from=now-900h":                     400,
+		"/api/v1/containers?all=maybe":                     400,
+		"/api/v1/containers/nothere/series":                404,
+		"/api/v1/containers/" + "a" + "/series":            400, // ambiguous? no: one match
+		"/api/v1/events?limit=0":                           400,
+		"/api/v1/events?limit=abc":                         400,
+		"/api/v1/events?kind=" + strings.Repeat("x", 65):   400,
+		"/api/v1/processes?at=soon":                        400,
+		"/api/v1/containers/top":                           400, // by is required
+		"/api/v1/containers/top?by=cpu_ns":                 400,
+		"/api/v1/containers/top?by=cpu&rank=median":        400,
+		"/api/v1/containers/top?by=cpu&n=0":                400,
+		"/api/v1/containers/top?by=cpu&n=1001":             400,
+		"/api/v1/containers/top?by=ram&from=now&to=now-1h": 400,
+		"/api/v1/containers/top?by=ram&from=now-900h":      400,
+		"/api/v1/containers/top?by=rss_bytes&n=1000":       200,
+		"/api/v1/nope":                                     404,
 	} {
 		if path == "/api/v1/containers/a/series" {
 			want = 200 // "a" is a unique prefix of idA
@@ -368,6 +380,7 @@ func FuzzQueryParams(f *testing.F) {
 		f.Add("system", s)
 		f.Add("events", s)
 		f.Add("containers/"+idA[:6]+"/series", s)
+		f.Add("containers/top", s+"&by=cpu&n=3&rank=peak")
 	}
 	f.Fuzz(func(t *testing.T, route, query string) {
 		u := &url.URL{Path: "/api/v1/" + route, RawQuery: query}

@@ -28,7 +28,7 @@ const (
 
 // wireTypes are the types the reference lists, in its order.
 var wireTypes = []any{Health{}, SourceStatus{}, SystemAnswer{}, SystemPoint{}, SeriesAnswer{}, ContainerPoint{},
-	ContainersAnswer{}, ContainerFigures{}, TaskStates{}, Container{}, Cgroups{}, ProcessesAnswer{}, ProcessPoint{},
+	ContainersAnswer{}, ContainerFigures{}, TaskStates{}, Container{}, Cgroups{}, TopAnswer{}, TopContainer{}, ProcessesAnswer{}, ProcessPoint{},
 	EventsAnswer{}, Event{}, CrossCheckAnswer{}, CrossCheck{}, Tolerance{}, Absence{}, Drift{}, Duplicate{},
 	StreamTick{}, StreamContainer{}, ErrorAnswer{}, State{}, DockerStatus{},
 	PolicyAnswer{}, PolicyStatus{}, PolicyDecision{}, PolicyCatalogueAnswer{}, PolicyEntry{}, PolicyRequest{}, PolicyDryRunAnswer{}}

@@ -24,6 +24,26 @@ const (
 	RankPeak = "peak"
 )
 
+// TopAnswer answers /api/v1/containers/top: the containers that used
+// the most of a figure over a range, removed ones included.
+type TopAnswer struct {
+	// From is the range's start.
+	From time.Time `json:"from"`
+	// To is the range's end.
+	To time.Time `json:"to"`
+	// By is the figure ranked by, a ContainerPoint field's name
+	// (cpu_percent, ram_percent, rss_bytes, memory_usage_bytes,
+	// memory_working_set_bytes).
+	By string `json:"by"`
+	// Rank is mean or peak: which of the two the order is by.
+	Rank string `json:"rank"`
+	// Present counts the containers with a point in the range: those
+	// ranked, of which Containers are the first.
+	Present int `json:"present"`
+	// Containers are the first n, highest first.
+	Containers []TopContainer `json:"containers"`
+}
+
 // TopContainer is one container of a ranking, with the figure's mean
 // and peak over the ticks it was present in the range.
 type TopContainer struct {

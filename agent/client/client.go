@@ -212,6 +212,30 @@ func (c *Client) Series(ctx context.Context, id string, r Range) (apiv1.SeriesAn
 	return a, c.get(ctx, "/api/v1/containers/"+url.PathEscape(id)+"/series", r.values(), &a)
 }
 
+// TopQuery selects a ranking of containers over a range: By is one of
+// apiv1.TopFigures, Rank apiv1.RankMean or apiv1.RankPeak ("": mean), N
+// how many (0: the API's default, 5).
+type TopQuery struct {
+	From, To string
+	By, Rank string
+	N        int
+}
+
+// Top ranks the containers present in the range by a figure, removed
+// ones included, highest first.
+func (c *Client) Top(ctx context.Context, q TopQuery) (apiv1.TopAnswer, error) {
+	v := Range{From: q.From, To: q.To}.values()
+	v.Set("by", q.By)
+	if q.Rank != "" {
+		v.Set("rank", q.Rank)
+	}
+	if q.N > 0 {
+		v.Set("n", strconv.Itoa(q.N))
+	}
+	var a apiv1.TopAnswer
+	return a, c.get(ctx, "/api/v1/containers/top", v, &a)
+}
+
 // ContainersQuery selects containers: All adds the removed ones the
 // history holds, at most Limit (0: the API's default), from Before (a
 // page's Next).

@@ -98,6 +98,10 @@ func TestClient(t *testing.T) {
 	if err != nil || len(evs.Events) != 1 || evs.Events[0].Message != "two" || evs.Next != "" {
 		t.Fatalf("events page 2: %+v %v", evs, err)
 	}
+	top, err := c.Top(ctx, TopQuery{From: Time(from), To: "now", By: apiv1.FigureCPUPercent, N: 1})
+	if err != nil || top.Present != 2 || len(top.Containers) != 1 || top.Containers[0].Name != "kw-synthetic-1" {
+		t.Fatalf("top by CPU: %+v %v", top, err)
+	}
 	cc, err := c.CrossCheck(ctx)
 	if err != nil || cc.Available || cc.Reason == "" {
 		t.Errorf("crosscheck: %+v %v", cc, err)
@@ -140,6 +144,9 @@ func TestClientErrors(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || e.Status != 400 || e.Message == "" {
 		t.Errorf("bad parameter: %v", err)
+	}
+	if _, err := c.Top(ctx, TopQuery{By: "cpu_ns"}); !IsStatus(err, http.StatusBadRequest) {
+		t.Errorf("top by a counter: %v", err)
 	}
 	if _, err := c.Series(ctx, "nope", Range{}); !IsStatus(err, http.StatusNotFound) {
 		t.Errorf("unknown container: %v", err)
