@@ -22,4 +22,9 @@
 // root or the daemon's user and is not writable by others, unless it is
 // sticky (like /tmp), where others may add entries but not rename or
 // remove the daemon's.
+//
+// Files the daemon writes for people to read (the course's graphs) are
+// written whole by WriteFile: a new file made with O_EXCL, renamed over
+// the old one, so that a link planted in their place is replaced and
+// never written through.
 package safefile
