@@ -25,8 +25,8 @@ func deps(t *testing.T, pkg string) []string {
 }
 
 // A client of the agent links none of it: kwardenctl (and this package,
-// and the wire types) link no eBPF, no database, no Docker client, and
-// no package of the daemon's. The wire types link the standard library
+// the wire types, and the graphs kwardenctl report draws) link no eBPF,
+// no database, no Docker client, and no package of the daemon's. The wire types link the standard library
 // alone.
 func TestClientsLinkNoAgent(t *testing.T) {
 	forbidden := []string{"github.com/cilium/ebpf", "go.etcd.io/bbolt", "github.com/docker/docker",
@@ -34,7 +34,7 @@ func TestClientsLinkNoAgent(t *testing.T) {
 		"github.com/kwarden/kwarden/agent/api", "github.com/kwarden/kwarden/bpf"}
 	// The policy protocol and SDK, and a policy built with them, are
 	// held to the same rule: a plugin links none of the agent.
-	for _, pkg := range []string{"../cmd/kwardenctl", ".", "../apiv1", "../policy", "../../examples/policy-keep-oldest"} {
+	for _, pkg := range []string{"../cmd/kwardenctl", ".", "../apiv1", "../report", "../policy", "../../examples/policy-keep-oldest"} {
 		for _, d := range deps(t, pkg) {
 			for _, f := range forbidden {
 				if d == f || strings.HasPrefix(d, f+"/") {
