@@ -20,6 +20,8 @@
 //	spawn -profile A|B|C    one round of the course's workload generator
 //	policy ls|show|use|dry-run  the kill policies: list, show the active one, swap, try
 //	                        (dry-run -at TIME: on a tick the history recorded)
+//	report [-from T] [-to T] [-o DIR] [-format svg|png] [-n N]
+//	                        the course's graphs of a range (default the last hour) into DIR
 package main
 
 import (
@@ -62,7 +64,7 @@ type cli struct {
 }
 
 // usage is the synopsis, for -h and a missing command.
-const usage = "usage: kwardenctl [-addr URL] [-token-file PATH] [-o table|json] status|containers|events|crosscheck|top|spawn|policy"
+const usage = "usage: kwardenctl [-addr URL] [-token-file PATH] [-o table|json] status|containers|events|crosscheck|top|spawn|policy|report"
 
 // run parses the command line and runs the command: tables and JSON go to
 // out, warnings to stderr.
@@ -123,6 +125,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return c.spawn(ctx, rest)
 	case "policy":
 		return c.policy(ctx, rest)
+	case "report":
+		return c.report(ctx, rest)
 	}
 	return fmt.Errorf("unknown command %q", cmd)
 }

@@ -147,6 +147,18 @@ func TestCommands(t *testing.T) {
 	if !strings.Contains(ctl("containers", "-all"), first) || strings.Contains(ctl("containers"), first+" ") {
 		t.Errorf("containers -all should list the removed %s, containers should not", first)
 	}
+	// The course's graphs name the removed container, marked so, in
+	// both rankings (ten places: every container of the test).
+	reportDir := t.TempDir()
+	out = ctl("report", "-o", reportDir, "-from", "now-10m", "-n", "10")
+	if paths := strings.Fields(out); len(paths) != 4 {
+		t.Errorf("report printed %q, want four paths", out)
+	}
+	for _, g := range []string{"top-ram.svg", "top-cpu.svg"} {
+		if text := svgText(t, filepath.Join(reportDir, g)); !strings.Contains(text, first+" (removed)") {
+			t.Errorf("%s does not name the removed %s:\n%s", g, first, text)
+		}
+	}
 	if out = ctl("events", "-since", "31d"); !strings.HasPrefix(out, "TIME") {
 		t.Errorf("events:\n%s", out)
 	}
