@@ -143,15 +143,16 @@ func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.
 	if err != nil {
 		return nil, err
 	}
-	dc, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	// The host is an option of the construction: applied to a client
+	// already made, it fails ("cannot apply host to transport") on the
+	// transport the client wraps for tracing.
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if cfg.DockerHost != "" {
+		opts = append(opts, client.WithHost(cfg.DockerHost))
+	}
+	dc, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.DockerHost != "" {
-		if err := client.WithHost(cfg.DockerHost)(dc); err != nil {
-			dc.Close()
-			return nil, err
-		}
 	}
 	l := &policyLoop{}
 	addEvents := func(evs ...store.Event) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,5 +60,24 @@ func TestWebhookConfig(t *testing.T) {
 	}
 	if c, _ := load(nil, env(nil)); c.Webhook != nil {
 		t.Errorf("a webhook without a config: %+v", c.Webhook)
+	}
+}
+
+// kwardend starts its policy loop with -docker-host: the loop's Docker
+// client takes the address when it is made. Set on a client already
+// made, it failed ("cannot apply host to transport: *otelhttp.Transport")
+// and kwardend would not start with a policy directory and an address.
+func TestPolicyLoopWithDockerHost(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "policies")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "catalogue.json"), `{"policies": []}`, 0o644)
+	r := startRun(t, nil, "-policy-dir", dir) // quietArgs give -docker-host
+	if err := r.stop(t); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if !strings.Contains(r.log.String(), `"msg":"policy loop"`) {
+		t.Errorf("no policy loop:\n%s", r.log)
 	}
 }
