@@ -48,6 +48,9 @@ type config struct {
 	// Webhook, when set, sends the audit events to a sink (the course's
 	// log sink): agent/webhook.
 	Webhook *webhook.Config `json:"webhook"`
+	// Course, when set, is the course's mode (course.go): at a stop by
+	// signal, the final graphs, and the generator's timer removed.
+	Course *courseConfig `json:"course"`
 
 	tokenFrom string // where Token came from, for errors and the log
 }
@@ -312,6 +315,9 @@ func (c config) check() error {
 	}
 	if c.CPUHigh < 0 || c.RAMHigh < 0 || c.CPUHigh > 100*1024 || c.RAMHigh > 100 {
 		return fmt.Errorf("thresholds cpu %.1f / ram %.1f out of range", c.CPUHigh, c.RAMHigh)
+	}
+	if c.Course != nil {
+		return c.Course.check()
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/kwarden/kwarden/agent/api"
 	"github.com/kwarden/kwarden/agent/daemon"
@@ -60,9 +61,17 @@ func main() {
 // run starts the daemon and the API and stops both when ctx ends. ready,
 // if not nil, receives the API's address once it listens.
 func run(ctx context.Context, args []string, lookup func(string) (string, bool), log *slog.Logger, ready chan<- string) (err error) {
+	started := time.Now() // the course's graphs reach back to here
 	cfg, err := load(args, lookup)
 	if err != nil {
 		return err
+	}
+	if cfg.Course != nil {
+		if err := prepareReportDir(cfg.Course.ReportDir); err != nil {
+			return err
+		}
+		log.Info("course mode: at a stop by signal, the final graphs, and the generator's timer removed",
+			"report_dir", cfg.Course.ReportDir, "report_format", cfg.Course.ReportFormat, "generator_timer", cfg.Course.GeneratorTimer)
 	}
 	if cfg.tokenFrom == "-token" {
 		log.Warn("the token given with -token is visible to every user in ps: use -token-file or KWARDEN_TOKEN_FILE (or KWARDEN_TOKEN) instead")
@@ -169,8 +178,10 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		ready <- ln.Addr().String()
 	}
 	var errs []error
+	signalled := false
 	select {
 	case <-ctx.Done():
+		signalled = true
 	case err := <-serveDone:
 		errs = append(errs, fmt.Errorf("serve API: %w", err))
 	case err := <-daemonDone:
@@ -189,6 +200,12 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	stopUsers()
 	users.Wait()
+	// The course's shutdown, on a stop by signal only (not when the
+	// daemon failed): after the policy loop, so that no container is
+	// removed after the graphs are drawn, and before the history closes.
+	if cfg.Course != nil && signalled {
+		courseStop(context.WithoutCancel(ctx), cfg.Course, d.Store(), started, time.Now(), cfg.ShutdownTimeout, log)
+	}
 	stopDaemon()
 	if daemonDone != nil {
 		if err := <-daemonDone; err != nil {
