@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -16,6 +17,7 @@ type Stats struct {
 	TouchedBytes atomic.Int64  // ram: bytes resident
 	Fsyncs       atomic.Uint64 // io: fsync calls
 	WrittenBytes atomic.Int64  // io, disk: bytes written
+	ReadBytes    atomic.Int64  // disk with Reread: bytes read back, in whole passes
 }
 
 // Run runs spec until its Duration is over or ctx ends; both are a normal
@@ -48,7 +50,7 @@ func Run(ctx context.Context, spec Spec, stats *Stats) error {
 		if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
 			return fmt.Errorf("disk: %w", err)
 		}
-		return writeOnce(ctx, spec.Dir, spec.Bytes, stats)
+		return writeOnce(ctx, spec.Dir, spec.Bytes, spec.Reread, stats)
 	}
 	<-ctx.Done() // low
 	return nil
@@ -140,8 +142,8 @@ func syncLoop(ctx context.Context, dir string, stats *Stats) error {
 }
 
 // writeOnce writes n bytes in 1 MiB blocks, fsyncs, and keeps the file
-// until the workload ends.
-func writeOnce(ctx context.Context, dir string, n int64, stats *Stats) error {
+// until the workload ends, reading it back over and over if reread.
+func writeOnce(ctx context.Context, dir string, n int64, reread bool, stats *Stats) error {
 	f, err := os.CreateTemp(dir, "kwarden-disk-")
 	if err != nil {
 		return fmt.Errorf("disk: %w", err)
@@ -163,6 +165,37 @@ func writeOnce(ctx context.Context, dir string, n int64, stats *Stats) error {
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("disk: fsync %s: %w", f.Name(), err)
 	}
+	if reread {
+		return touchAgain(ctx, f, n, stats)
+	}
 	<-ctx.Done()
+	return nil
+}
+
+// touchAgain reads every page of f's first n bytes through a shared
+// mapping, over and over, until ctx ends. In a memory cgroup smaller
+// than n each pass evicts pages the next one needs again: charging each
+// page waits in reclaim, and a refault waits for the disk, both of which
+// the kernel counts as memory stall. (read(2) over the same file stalls
+// far less: clean unmapped page cache is reclaimed cheaply.)
+func touchAgain(ctx context.Context, f *os.File, n int64, stats *Stats) error {
+	if n <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, int(n), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("disk: map %s: %w", f.Name(), err)
+	}
+	defer syscall.Munmap(m)
+	page := os.Getpagesize()
+	var sum byte
+	for ctx.Err() == nil {
+		for off := 0; off < len(m); off += page {
+			sum += m[off]
+		}
+		stats.ReadBytes.Add(int64(len(m)))
+	}
+	runtime.KeepAlive(sum)
 	return nil
 }

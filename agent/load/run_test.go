@@ -107,6 +107,23 @@ func TestDiskWritesThenKeepsFile(t *testing.T) {
 	}
 }
 
+// With Reread the file is read back whole, again and again.
+func TestDiskRereads(t *testing.T) {
+	const n = 1<<20 + 7
+	var st Stats
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Spec{Kind: Disk, Bytes: n, Dir: t.TempDir(), Reread: true}, &st) }()
+	waitFor(t, "three reads of the file", func() bool { return st.ReadBytes.Load() >= 3*n })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st.WrittenBytes.Load() != n {
+		t.Errorf("wrote %d bytes, want %d", st.WrittenBytes.Load(), n)
+	}
+}
+
 // A full disk is a clear error, not a hang or a crash.
 func TestDiskFull(t *testing.T) {
 	testenv.Require(t, os.Geteuid() == 0, "mounting a small tmpfs needs root")

@@ -30,6 +30,11 @@ type Spec struct {
 	Bytes    int64         // ram, disk; 0 means the kind's default
 	Duration time.Duration // 0: until the context ends
 	Dir      string        // io, disk: where files go; "" means /tmp
+	// Reread (disk) reads the file back from the start, over and over,
+	// once written: in a memory cgroup smaller than the file its page
+	// cache thrashes, which is memory pressure (PSI) without the OOM
+	// killer, for the pressure policy's tests.
+	Reread bool
 }
 
 // Defaults of the course's versions: two busy CPU workers, 64 MiB of RAM
@@ -73,6 +78,9 @@ func (s Spec) withDefaults() (Spec, error) {
 	}
 	if s.Duration < 0 {
 		return s, fmt.Errorf("negative duration %v", s.Duration)
+	}
+	if s.Reread && s.Kind != Disk {
+		return s, fmt.Errorf("reread: the disk kind only, not %s", s.Kind)
 	}
 	if s.Dir == "" {
 		s.Dir = DefaultDir

@@ -30,6 +30,7 @@ func TestSpecRejects(t *testing.T) {
 		{Kind: CPU, Workers: 5000},
 		{Kind: RAM, Bytes: -5},
 		{Kind: Low, Duration: -1},
+		{Kind: RAM, Reread: true},
 	} {
 		err := Run(context.Background(), s, nil)
 		if err == nil {

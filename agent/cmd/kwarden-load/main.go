@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	size := fs.String("bytes", "0", "memory to hold (ram) or bytes to write (disk), e.g. 64MiB, 100MB; 0: the kind's default")
 	fs.DurationVar(&spec.Duration, "duration", 0, "how long to run; 0: until SIGTERM")
 	fs.StringVar(&spec.Dir, "dir", load.DefaultDir, "directory for the io and disk kinds' files")
+	fs.BoolVar(&spec.Reread, "reread", false, "disk: read the file back over and over once written (page-cache thrash in a smaller memory limit)")
 	// The usage is printed here rather than by flag: after a parse error
 	// to logOut, with the error, and for -h, which asked for it, to out.
 	fs.Usage = func() {}
@@ -82,6 +83,6 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	start := time.Now()
 	err = load.Run(ctx, spec, &st)
 	log.Info("end", "seconds", time.Since(start).Seconds(), "spins", st.Spins.Load(),
-		"touched_bytes", st.TouchedBytes.Load(), "written_bytes", st.WrittenBytes.Load(), "fsyncs", st.Fsyncs.Load(), "err", err)
+		"touched_bytes", st.TouchedBytes.Load(), "written_bytes", st.WrittenBytes.Load(), "read_bytes", st.ReadBytes.Load(), "fsyncs", st.Fsyncs.Load(), "err", err)
 	return err
 }
