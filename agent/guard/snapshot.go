@@ -16,7 +16,7 @@ const windowTicks = 5
 type mark struct {
 	at                 time.Time
 	cpuNs, read, write uint64
-	workingSet         uint64
+	workingSet, usage  uint64
 }
 
 // history keeps each running container's last windowTicks marks.
@@ -39,7 +39,7 @@ func (h *history) observe(st *apiv1.State) {
 		if n := len(ms); n > 0 && !st.Time.After(ms[n-1].at) {
 			continue // the same tick again
 		}
-		ms = append(ms, mark{at: st.Time, cpuNs: c.CPUNs, read: c.ReadBytes, write: c.WriteBytes, workingSet: c.WorkingSetBytes})
+		ms = append(ms, mark{at: st.Time, cpuNs: c.CPUNs, read: c.ReadBytes, write: c.WriteBytes, workingSet: c.WorkingSetBytes, usage: c.MemUsageBytes})
 		if len(ms) > windowTicks {
 			ms = ms[len(ms)-windowTicks:]
 		}
@@ -52,17 +52,23 @@ func (h *history) observe(st *apiv1.State) {
 	}
 }
 
+// rates are a container's figures over its window.
+type rates struct {
+	cpuPct, readPS, writePS, wsGrowth, usageGrowth float64
+	window                                         time.Duration
+}
+
 // rates over a container's window; ok is false with fewer than two marks.
-func (h *history) rates(id string) (cpuPct, readPS, writePS, wsGrowth float64, window time.Duration, ok bool) {
+func (h *history) rates(id string) (r rates, ok bool) {
 	ms := h.marks[id]
 	if len(ms) < 2 {
-		return 0, 0, 0, 0, 0, false
+		return r, false
 	}
 	a, b := ms[0], ms[len(ms)-1]
-	window = b.at.Sub(a.at)
-	secs := window.Seconds()
+	r.window = b.at.Sub(a.at)
+	secs := r.window.Seconds()
 	if secs <= 0 {
-		return 0, 0, 0, 0, 0, false
+		return r, false
 	}
 	delta := func(x, y uint64) float64 {
 		if y < x {
@@ -70,10 +76,11 @@ func (h *history) rates(id string) (cpuPct, readPS, writePS, wsGrowth float64, w
 		}
 		return float64(y - x)
 	}
-	cpuPct = delta(a.cpuNs, b.cpuNs) / 1e9 / secs * 100
-	readPS, writePS = delta(a.read, b.read)/secs, delta(a.write, b.write)/secs
-	wsGrowth = (float64(b.workingSet) - float64(a.workingSet)) / secs
-	return cpuPct, readPS, writePS, wsGrowth, window, true
+	r.cpuPct = delta(a.cpuNs, b.cpuNs) / 1e9 / secs * 100
+	r.readPS, r.writePS = delta(a.read, b.read)/secs, delta(a.write, b.write)/secs
+	r.wsGrowth = (float64(b.workingSet) - float64(a.workingSet)) / secs
+	r.usageGrowth = (float64(b.usage) - float64(a.usage)) / secs
+	return r, true
 }
 
 // snapshot builds a round's input from a tick's state. protects marks
@@ -99,9 +106,10 @@ func (h *history) snapshot(st *apiv1.State, round uint64, trig policy.Trigger, i
 			RSSBytes: c.RSSBytes, VSZBytes: c.VSZBytes, MemUsageBytes: c.MemUsageBytes, WorkingSetBytes: c.WorkingSetBytes,
 			RAMPercent: c.RAMPercent, ReadBytes: c.ReadBytes, WriteBytes: c.WriteBytes,
 		}
-		if cpu, r, w, g, win, ok := h.rates(c.ID); ok {
-			pc.CPUPercentAvg, pc.ReadBytesPerSecond, pc.WriteBytesPerSecond, pc.WorkingSetGrowth = cpu, r, w, g
-			s.Window = max(s.Window, win)
+		if r, ok := h.rates(c.ID); ok {
+			pc.CPUPercentAvg, pc.ReadBytesPerSecond, pc.WriteBytesPerSecond = r.cpuPct, r.readPS, r.writePS
+			pc.WorkingSetGrowth, pc.MemUsageGrowth = r.wsGrowth, r.usageGrowth
+			s.Window = max(s.Window, r.window)
 		}
 		if protects != nil {
 			pc.Protected = protects(c.ID, c.Name, c.Labels)

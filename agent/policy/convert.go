@@ -53,7 +53,7 @@ func snapshotToProto(s *Snapshot) *pb.Snapshot {
 			RssBytes: c.RSSBytes, VszBytes: c.VSZBytes, MemUsageBytes: c.MemUsageBytes, WorkingSetBytes: c.WorkingSetBytes,
 			RamPercent: c.RAMPercent, ReadBytes: c.ReadBytes, WriteBytes: c.WriteBytes,
 			ReadBytesPerSecond: c.ReadBytesPerSecond, WriteBytesPerSecond: c.WriteBytesPerSecond,
-			WorkingSetGrowthBytesPerSecond: c.WorkingSetGrowth, Protected: c.Protected,
+			WorkingSetGrowthBytesPerSecond: c.WorkingSetGrowth, MemUsageGrowthBytesPerSecond: c.MemUsageGrowth, Protected: c.Protected,
 		}
 	}
 	out.LabelSets = sets.sets
@@ -148,7 +148,7 @@ func snapshotFromProto(s *pb.Snapshot) *Snapshot {
 			RSSBytes: c.GetRssBytes(), VSZBytes: c.GetVszBytes(), MemUsageBytes: c.GetMemUsageBytes(), WorkingSetBytes: c.GetWorkingSetBytes(),
 			RAMPercent: c.GetRamPercent(), ReadBytes: c.GetReadBytes(), WriteBytes: c.GetWriteBytes(),
 			ReadBytesPerSecond: c.GetReadBytesPerSecond(), WriteBytesPerSecond: c.GetWriteBytesPerSecond(),
-			WorkingSetGrowth: c.GetWorkingSetGrowthBytesPerSecond(), Protected: c.GetProtected(),
+			WorkingSetGrowth: c.GetWorkingSetGrowthBytesPerSecond(), MemUsageGrowth: c.GetMemUsageGrowthBytesPerSecond(), Protected: c.GetProtected(),
 		}
 	}
 	return out

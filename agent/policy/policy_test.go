@@ -30,7 +30,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			Labels: map[string]string{"kwarden.kind": "ram", "x": ""}, Created: t0.Add(-time.Hour), Started: t0.Add(-59 * time.Minute),
 			Age: time.Hour, Processes: 2, Threads: 5, CPUPercent: 99.5, CPUPercentAvg: 80.25, RSSBytes: 128 << 20, VSZBytes: 1 << 30,
 			MemUsageBytes: 130 << 20, WorkingSetBytes: 129 << 20, RAMPercent: 1.6, ReadBytes: 10, WriteBytes: 20,
-			ReadBytesPerSecond: 1.5, WriteBytesPerSecond: 2.5, WorkingSetGrowth: -4096, Protected: true,
+			ReadBytesPerSecond: 1.5, WriteBytesPerSecond: 2.5, WorkingSetGrowth: -4096, MemUsageGrowth: 8192, Protected: true,
 		}, {ID: "b"},
 			{ID: "c", Labels: map[string]string{"kwarden.kind": "ram", "x": ""}},
 			{ID: "d", Labels: map[string]string{"kwarden.kind": "ram", "x": "", "y": "1"}},

@@ -101,9 +101,10 @@ type Container struct {
 	// cumulative; the rates are over the window.
 	ReadBytes, WriteBytes                   uint64
 	ReadBytesPerSecond, WriteBytesPerSecond float64
-	// WorkingSetGrowth is how fast the working set grew over the
-	// window, in bytes a second (negative when it shrank).
-	WorkingSetGrowth float64
+	// WorkingSetGrowth and MemUsageGrowth are how fast the working set
+	// and the cgroup's usage grew over the window, in bytes a second
+	// (negative when they shrank).
+	WorkingSetGrowth, MemUsageGrowth float64
 	// Protected is true when the agent refuses any action on it.
 	Protected bool
 }

@@ -18,6 +18,10 @@ const Name = "pressure"
 type Policy struct {
 	// Figure names the memory PSI figure compared with the threshold.
 	Figure string `json:"figure"`
+	// Size is how a container's size is counted: usage (its memory
+	// cgroup's, page cache included) or working_set (usage less
+	// inactive file pages).
+	Size string `json:"size"`
 	// ThresholdPercent is the share of time stalled above which the
 	// policy acts.
 	ThresholdPercent float64 `json:"threshold_percent"`
@@ -42,6 +46,9 @@ type Policy struct {
 	// A configuration the agent applies is a copy of the defaults and
 	// keeps it: the kill it stands for happened whatever the settings.
 	lastDecided time.Time
+	// last is the memory pressure at the last round that was not a dry
+	// run or a replay, for the recent figures.
+	last *reading
 }
 
 var (
@@ -54,7 +61,7 @@ var (
 // documented defaults (size_threshold 50, growing_size_percentile 80)
 // and followed by its post_action_delay of 15 s. The binary serves it.
 func Defaults() *Policy {
-	return &Policy{Figure: "some_avg10", ThresholdPercent: 10, SizeThresholdPercent: 50, GrowingSizePercentile: 80,
+	return &Policy{Figure: "some_avg10", Size: "usage", ThresholdPercent: 10, SizeThresholdPercent: 50, GrowingSizePercentile: 80,
 		Victims: 1, Cooldown: duration.Value(15 * time.Second), Action: policy.Kill}
 }
 
@@ -64,6 +71,7 @@ func Defaults() *Policy {
 func (p *Policy) Validate() error {
 	for _, err := range []error{
 		configcheck.OneOf("figure", p.Figure, figureNames()...),
+		configcheck.OneOf("size", p.Size, "usage", "working_set"),
 		configcheck.Percent("threshold_percent", p.ThresholdPercent),
 		configcheck.Percent("size_threshold_percent", p.SizeThresholdPercent),
 		configcheck.Percent("growing_size_percentile", p.GrowingSizePercentile),

@@ -13,7 +13,7 @@ func TestDefaultsValidate(t *testing.T) {
 	if err := d.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	want := Policy{Figure: "some_avg10", ThresholdPercent: 10, SizeThresholdPercent: 50, GrowingSizePercentile: 80,
+	want := Policy{Figure: "some_avg10", Size: "usage", ThresholdPercent: 10, SizeThresholdPercent: 50, GrowingSizePercentile: 80,
 		Victims: 1, Cooldown: duration.Value(15 * time.Second), Action: policy.Kill}
 	if *d != want {
 		t.Errorf("defaults %+v, want %+v", *d, want)
@@ -35,6 +35,8 @@ func TestConfig(t *testing.T) {
 			func(p *Policy) bool {
 				return p.SizeThresholdPercent == 100 && p.GrowingSizePercentile == 0 && p.MinGrowthBytesPerSecond == 1<<20
 			}},
+		{`{"figure": "some_recent", "size": "working_set"}`, true, func(p *Policy) bool { return p.Figure == "some_recent" && p.Size == "working_set" }},
+		{`{"size": "rss"}`, false, nil},
 		{`{"figure": "some_avg30"}`, false, nil},
 		{`{"figure": "some avg10"}`, false, nil},
 		{`{"figure": ""}`, false, nil},

@@ -20,7 +20,10 @@ func (p *Policy) Decide(_ context.Context, s *policy.Snapshot) ([]policy.Decisio
 	if !ok {
 		return nil, fmt.Errorf("figure %q: not a memory PSI figure", p.Figure)
 	}
-	stall := f.value(&s.System.Pressure.Memory)
+	stall := f.value(&s.System.Pressure.Memory, p.last, s.Time)
+	if s.Trigger != policy.TriggerDryRun && s.Trigger != policy.TriggerReplay {
+		p.last = &reading{at: s.Time, memory: s.System.Pressure.Memory}
+	}
 	if !(stall > p.ThresholdPercent) { // a NaN figure is no pressure either
 		return nil, nil
 	}

@@ -105,7 +105,7 @@ func TestDecideReason(t *testing.T) {
 	if len(ds) != 1 {
 		t.Fatalf("decisions %+v", ds)
 	}
-	want := "memory PSI some_avg10 34.5 % above 10 %; working set 3.0 GiB is 75.0 % of the containers' 4.0 GiB, above 50 %: the largest"
+	want := "memory PSI some_avg10 34.5 % above 10 %; memory usage 3.0 GiB is 75.0 % of the containers' 4.0 GiB, above 50 %: the largest"
 	if ds[0].Reason != want {
 		t.Errorf("reason\n %q\nwant\n %q", ds[0].Reason, want)
 	}
@@ -128,5 +128,42 @@ func TestDecideUnknownFigure(t *testing.T) {
 	p.Figure = "some_avg5"
 	if _, err := p.Decide(context.Background(), snap(0, policy.TriggerTick, 40, 0)); err == nil {
 		t.Error("an unknown figure decided")
+	}
+}
+
+// some_recent is the share of time stalled since the previous round,
+// from the stall counter: nothing at the first round, a decision as soon
+// as a round sees the counter grow by more than the threshold, and dry
+// runs read it without moving the reference.
+func TestDecideRecent(t *testing.T) {
+	p := Defaults()
+	p.Figure, p.Cooldown = "some_recent", 0
+	at := func(ms int, trigger policy.Trigger, total time.Duration) *policy.Snapshot {
+		s := snap(0, trigger, 0, 0, ws("hog", 900, 0), ws("small", 100, 0))
+		s.Time = t0.Add(time.Duration(ms) * time.Millisecond)
+		s.System.Pressure.Memory.Some.Total = total
+		return s
+	}
+	for _, st := range []struct {
+		ms      int
+		trigger policy.Trigger
+		total   time.Duration
+		want    []string
+	}{
+		{0, policy.TriggerTick, 5 * time.Second, nil},                                           // first round: no figure
+		{10_000, policy.TriggerTick, 5*time.Second + 500*time.Millisecond, nil},                 // 5 % of 10 s
+		{11_000, policy.TriggerDryRun, 5*time.Second + 800*time.Millisecond, []string{"hog"}},   // 30 % of 1 s
+		{11_500, policy.TriggerPressure, 5*time.Second + 800*time.Millisecond, []string{"hog"}}, // 20 % of 1.5 s
+		{12_000, policy.TriggerTick, 5*time.Second + 800*time.Millisecond, nil},                 // 0 % since
+		{13_000, policy.TriggerTick, 4 * time.Second, nil},                                      // counter went back
+		{14_000, policy.TriggerTick, 4*time.Second + 200*time.Millisecond, []string{"hog"}},
+	} {
+		if got := victims(t, p, at(st.ms, st.trigger, st.total)); !slices.Equal(got, st.want) {
+			t.Errorf("at %d ms (%v, total %v): victims %q, want %q", st.ms, st.trigger, st.total, got, st.want)
+		}
+	}
+	ds, _ := p.Decide(context.Background(), at(15_000, policy.TriggerTick, 4*time.Second+600*time.Millisecond))
+	if len(ds) != 1 || !strings.Contains(ds[0].Reason, "some_recent 40.0 % above 10 %") {
+		t.Errorf("reason: %+v", ds)
 	}
 }

@@ -5,16 +5,20 @@
 //
 // # Ranking
 //
-// A container's size is its working set (memory cgroup usage less
-// inactive file pages, which reclaim takes without stalling anyone, so
-// they add no pressure); oomd uses memory.current less memory.low, and
-// containers have no memory.low. The total is the sum of the sizes of
-// the unprotected containers.
+// A container's size is its memory cgroup's usage, page cache included,
+// as oomd counts memory.current (less memory.low, which containers do
+// not set). size "working_set" counts usage less inactive file pages
+// instead, which reclaim takes first; but a container that thrashes its
+// page cache in its memory limit, the cause of much memory stall, keeps
+// those very pages on the inactive list, and its working set is small:
+// usage names it, working set names whoever holds the most anonymous
+// memory. The total is the sum of the sizes of the unprotected
+// containers.
 //
 //  1. Containers larger than size_threshold_percent (default 50, oomd's
 //     size_threshold) of the total, largest first. At 50 % there is at
 //     most one: a container that holds most of the memory is the cause.
-//  2. Otherwise, the fastest growers (WorkingSetGrowth, bytes a second
+//  2. Otherwise, the fastest growers (the size's growth, bytes a second
 //     over the agent's window, above min_growth_bytes_per_second; oomd
 //     compares a ratio of current to average size instead) among the
 //     biggest by size: those at or above the growing_size_percentile-th
@@ -47,11 +51,20 @@
 //
 // The configuration, decoded over Defaults:
 //
-//	{"figure": "some_avg10", "threshold_percent": 10,
+//	{"figure": "some_avg10", "size": "usage", "threshold_percent": 10,
 //	 "size_threshold_percent": 50, "growing_size_percentile": 80,
 //	 "min_growth_bytes_per_second": 0, "victims": 1,
 //	 "cooldown": "15s", "action": "kill"}
 //
-// figure is some_ or full_ with avg10, avg60 or avg300. The action is
-// kill: under memory pressure a stop's timeout only prolongs the stall.
+// figure is some_ or full_ with avg10, avg60 or avg300, the kernel's
+// averages, or with recent: the share of the time since the policy's
+// previous round that tasks were stalled, from the kernel's stall
+// counters (no figure at the first round). The averages lag: the kernel
+// updates them every 2 s and avg10 takes some 10 s to follow a change,
+// so a round that the agent's PSI trigger starts a moment after the
+// stall began can find avg10 still low. some_recent sees that stall at
+// once; set threshold_percent to the trigger's stall ÷ window (10 % for
+// kwardend's default 200 ms in 2 s) to act on the first such round. The
+// action is kill: under memory pressure a stop's timeout only prolongs
+// the stall.
 package pressure

@@ -2,6 +2,7 @@ package pressure
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kwarden/kwarden/agent/policy"
@@ -10,8 +11,11 @@ import (
 const mib = 1 << 20
 
 // ws is a container with a working set of m MiB growing g MiB/s.
+// ws is a container whose working set and usage are both m MiB, growing
+// g MiB a second.
 func ws(id string, m, g float64) policy.Container {
-	return policy.Container{ID: id, WorkingSetBytes: uint64(m * mib), WorkingSetGrowth: g * mib}
+	return policy.Container{ID: id, WorkingSetBytes: uint64(m * mib), WorkingSetGrowth: g * mib,
+		MemUsageBytes: uint64(m * mib), MemUsageGrowth: g * mib}
 }
 
 func TestRank(t *testing.T) {
@@ -99,8 +103,36 @@ func TestPercentile(t *testing.T) {
 		pct  float64
 		want float64
 	}{{0, 1}, {20, 1}, {21, 2}, {50, 3}, {80, 4}, {81, 5}, {100, 5}} {
-		if got := percentile(cs, tc.pct); got != uint64(tc.want*mib) {
+		if got := percentile(cs, func(c *policy.Container) uint64 { return c.WorkingSetBytes }, tc.pct); got != uint64(tc.want*mib) {
 			t.Errorf("percentile %g: %d MiB, want %g", tc.pct, got/mib, tc.want)
 		}
+	}
+}
+
+// A container that thrashes its page cache in its memory limit stalls
+// the machine with a small working set: its pages sit on the inactive
+// list, which working_set leaves out. usage (the default, oomd's
+// memory.current) counts them and names it; working_set names the
+// steady container that merely holds more anonymous memory.
+func TestRankSize(t *testing.T) {
+	thrasher := policy.Container{ID: "thrasher", MemUsageBytes: 64 * mib, WorkingSetBytes: 3 * mib}
+	holder := policy.Container{ID: "holder", MemUsageBytes: 20 * mib, WorkingSetBytes: 20 * mib}
+	for size, want := range map[string]string{"usage": "thrasher", "working_set": "holder"} {
+		p := Defaults()
+		p.Size = size
+		got := p.rank([]policy.Container{thrasher, holder})
+		if len(got) == 0 || got[0].c.ID != want {
+			t.Errorf("size %s: ranked %+v, want %s first", size, got, want)
+			continue
+		}
+		words := map[string]string{"usage": "memory usage 64.0 MiB", "working_set": "working set 20.0 MiB"}[size]
+		if !strings.HasPrefix(got[0].why, words) {
+			t.Errorf("size %s: reason %q", size, got[0].why)
+		}
+	}
+	p := Defaults()
+	p.Size = "rss"
+	if err := p.Validate(); err == nil {
+		t.Error("size rss accepted")
 	}
 }

@@ -819,9 +819,12 @@ type Container struct {
 	WorkingSetGrowthBytesPerSecond float64 `protobuf:"fixed64,23,opt,name=working_set_growth_bytes_per_second,json=workingSetGrowthBytesPerSecond,proto3" json:"working_set_growth_bytes_per_second,omitempty"`
 	// protected is true when the agent will refuse any action on it; a
 	// policy may skip it, and a decision naming it is refused.
-	Protected     bool `protobuf:"varint,24,opt,name=protected,proto3" json:"protected,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Protected bool `protobuf:"varint,24,opt,name=protected,proto3" json:"protected,omitempty"`
+	// mem_usage_growth_bytes_per_second: how fast the memory cgroup's
+	// usage grew over the window (negative when it shrank).
+	MemUsageGrowthBytesPerSecond float64 `protobuf:"fixed64,25,opt,name=mem_usage_growth_bytes_per_second,json=memUsageGrowthBytesPerSecond,proto3" json:"mem_usage_growth_bytes_per_second,omitempty"`
+	unknownFields                protoimpl.UnknownFields
+	sizeCache                    protoimpl.SizeCache
 }
 
 func (x *Container) Reset() {
@@ -1022,6 +1025,13 @@ func (x *Container) GetProtected() bool {
 	return false
 }
 
+func (x *Container) GetMemUsageGrowthBytesPerSecond() float64 {
+	if x != nil {
+		return x.MemUsageGrowthBytesPerSecond
+	}
+	return 0
+}
+
 type DecideResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// decisions are ranked: the host applies them in order, within its
@@ -1188,7 +1198,7 @@ const file_agent_policy_proto_policy_proto_rawDesc = "" +
 	"full_avg60\x18\x06 \x01(\x01R\tfullAvg60\x12\x1f\n" +
 	"\vfull_avg300\x18\a \x01(\x01R\n" +
 	"fullAvg300\x12\"\n" +
-	"\rfull_total_us\x18\b \x01(\x04R\vfullTotalUs\"\xc8\x06\n" +
+	"\rfull_total_us\x18\b \x01(\x04R\vfullTotalUs\"\x91\a\n" +
 	"\tContainer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1219,7 +1229,8 @@ const file_agent_policy_proto_policy_proto_rawDesc = "" +
 	"\x15read_bytes_per_second\x18\x15 \x01(\x01R\x12readBytesPerSecond\x123\n" +
 	"\x16write_bytes_per_second\x18\x16 \x01(\x01R\x13writeBytesPerSecond\x12K\n" +
 	"#working_set_growth_bytes_per_second\x18\x17 \x01(\x01R\x1eworkingSetGrowthBytesPerSecond\x12\x1c\n" +
-	"\tprotected\x18\x18 \x01(\bR\tprotected\"K\n" +
+	"\tprotected\x18\x18 \x01(\bR\tprotected\x12G\n" +
+	"!mem_usage_growth_bytes_per_second\x18\x19 \x01(\x01R\x1cmemUsageGrowthBytesPerSecond\"K\n" +
 	"\x0eDecideResponse\x129\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x1b.kwarden.policy.v1.DecisionR\tdecisions\"x\n" +
 	"\bDecision\x12!\n" +
