@@ -76,6 +76,9 @@ type Daemon struct {
 	// Docker's first full view (reconcile).
 	reconciled bool
 
+	// wake asks for a tick before the ticker's next (TickNow).
+	wake chan struct{}
+
 	mu     sync.Mutex
 	state  State
 	tick   uint64
@@ -114,7 +117,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, log: log}
+	d := &Daemon{cfg: cfg, log: log, wake: make(chan struct{}, 1)}
 	d.sampler.Thresholds = cfg.Thresholds
 	d.walker.Root = cfg.ProcRoot
 	var err error
@@ -203,6 +206,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer t.Stop()
 	var bufs [2]snapshot.Processes
 	for {
+		started := time.Now()
 		if err := d.runTick(ctx, &bufs); err != nil {
 			return err
 		}
@@ -215,7 +219,37 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-d.wake:
+			// A tick between ticks: at least minTickGap after the last
+			// one began, so that its rates are over a span long enough
+			// to mean something; then a whole interval to the next.
+			if wait := minTickGap - time.Since(started); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(wait):
+				}
+			}
+			t.Reset(d.cfg.Interval)
 		}
+	}
+}
+
+// minTickGap is the least time between the starts of a tick and of one
+// that TickNow asked for.
+const minTickGap = 100 * time.Millisecond
+
+// TickNow asks the loop for a tick at once, without waiting for the
+// ticker: the policy loop asks for one when memory pressure or an OOM
+// kill starts a round between ticks, so that the round sees containers
+// as they are, not as they were up to an interval ago. The tick comes
+// no sooner than 100 ms after the last one began, and the next regular
+// tick an interval after it. Several asks before the tick runs are one
+// tick. It never blocks.
+func (d *Daemon) TickNow() {
+	select {
+	case d.wake <- struct{}{}:
+	default: // one is asked for already
 	}
 }
 

@@ -29,7 +29,12 @@ type Options struct {
 	// Past reads recorded ticks for replays (store.Store.PastTicks);
 	// nil: dry runs decide on the last tick only.
 	Past func(at time.Time, n int) (store.Past, error)
-	Log  *slog.Logger
+	// Refresh asks the daemon for a tick at once (daemon.TickNow). A
+	// trigger's round then runs on that tick, whose figures include a
+	// container started since the last one; nil, or no tick within
+	// refreshWait, and it runs on the last tick's.
+	Refresh func()
+	Log     *slog.Logger
 }
 
 // Guard runs decision rounds. Create with New, feed with OnTick and
@@ -89,9 +94,19 @@ func (g *Guard) Trigger(t policy.Trigger) {
 	}
 }
 
+// refreshWait is how long a trigger's round waits for the tick it asked
+// for before it runs on the last one.
+const refreshWait = time.Second
+
 // Run runs rounds until ctx ends, then waits for actions in flight.
 func (g *Guard) Run(ctx context.Context) {
 	defer g.enf.Wait()
+	// pending is a trigger whose round waits for the tick it asked for;
+	// wait fires when that tick is late.
+	pending := policy.TriggerUnspecified
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	defer wait.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,9 +116,28 @@ func (g *Guard) Run(ctx context.Context) {
 			g.last = st
 			g.hist.observe(&st)
 			g.mu.Unlock()
-			g.Round(ctx, policy.TriggerTick)
+			trig := policy.TriggerTick
+			if pending != policy.TriggerUnspecified {
+				trig, pending = pending, policy.TriggerUnspecified
+				wait.Stop()
+			}
+			g.Round(ctx, trig)
 		case t := <-g.triggers:
-			g.Round(ctx, t)
+			if g.opt.Refresh == nil {
+				g.Round(ctx, t)
+				continue
+			}
+			if pending == policy.TriggerUnspecified {
+				wait.Reset(refreshWait)
+			}
+			pending = t // a later trigger names the round
+			g.opt.Refresh()
+		case <-wait.C:
+			if pending != policy.TriggerUnspecified {
+				t := pending
+				pending = policy.TriggerUnspecified
+				g.Round(ctx, t)
+			}
 		}
 	}
 }
@@ -115,6 +149,9 @@ func (g *Guard) Round(ctx context.Context, trig policy.Trigger) {
 		return // no tick yet
 	}
 	res, err := g.host.Decide(ctx, s)
+	if trig == policy.TriggerPressure || trig == policy.TriggerOOM {
+		g.triggered(s, res, err)
+	}
 	if err != nil {
 		if !errors.Is(err, policyhost.ErrNoPolicy) || res.Policy != "" {
 			g.opt.Log.Warn("policy round", "round", s.Round, "trigger", trig.String(), "err", err)
@@ -123,6 +160,27 @@ func (g *Guard) Round(ctx context.Context, trig policy.Trigger) {
 	}
 	g.enf.Apply(ctx, enforce.Round{Snapshot: s, Policy: res.Policy, Version: res.Info.Version, SHA256: res.SHA256,
 		Latency: res.Latency, Decisions: res.Decisions})
+}
+
+// KindTriggered is the event of a round that memory pressure or an OOM
+// kill started between ticks: rare, and the one trace of such a round
+// when the policy decides nothing.
+const KindTriggered = "policy.triggered"
+
+func (g *Guard) triggered(s *policy.Snapshot, res policyhost.Result, err error) {
+	data := map[string]string{"trigger": s.Trigger.String(), "round": strconv.FormatUint(s.Round, 10),
+		"tick": s.Time.UTC().Format(time.RFC3339Nano), "policy": res.Policy, "decisions": strconv.Itoa(len(res.Decisions))}
+	msg := fmt.Sprintf("%s started round %d: %d decisions", s.Trigger, s.Round, len(res.Decisions))
+	if res.Policy != "" {
+		msg += " by " + res.Policy
+	}
+	if err != nil {
+		data["error"] = err.Error()
+		msg += ": " + err.Error()
+	}
+	if err := g.opt.AddEvents(store.Event{Time: time.Now(), Kind: KindTriggered, Message: msg, Data: data}); err != nil {
+		g.opt.Log.Error("policy event", "err", err, "kind", KindTriggered)
+	}
 }
 
 func (g *Guard) snapshot(trig policy.Trigger) (*policy.Snapshot, bool) {

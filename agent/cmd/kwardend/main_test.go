@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kwarden/kwarden/test/dockertest"
+	"github.com/kwarden/kwarden/test/policytest"
 	"github.com/kwarden/kwarden/test/testenv"
 )
 
@@ -66,6 +67,7 @@ func TestConfigRejects(t *testing.T) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	dockertest.StopShared()
+	policytest.Cleanup()
 	os.Exit(code)
 }
 

@@ -175,7 +175,7 @@ func startPolicies(ctx context.Context, cfg config, d *daemon.Daemon, log *slog.
 	}
 	pressure, closePressure := pressureReader(filepath.Join(procRoot, "pressure"), log)
 	l.guard = guard.New(l.host, enf, guard.Options{Interval: cfg.Interval, AddEvents: addEvents, Log: log, Pressure: pressure,
-		Past: d.Store().PastTicks})
+		Past: d.Store().PastTicks, Refresh: d.TickNow})
 	l.close = func() {
 		l.host.Close()
 		closePressure()
