@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -183,6 +184,14 @@ func (e *Enforcer) Apply(ctx context.Context, r Round) {
 	e.forget(r.Snapshot, now)
 	seen := map[string]bool{}
 	acted := 0
+	var quiet refusals
+	defer func() {
+		if quiet.n > 0 {
+			o := base
+			o.Outcome, o.Why = Refused, quiet.String()
+			e.report(o)
+		}
+	}()
 	for _, d := range ds {
 		o := base
 		o.Decision = d
@@ -194,7 +203,11 @@ func (e *Enforcer) Apply(ctx context.Context, r Round) {
 		why := e.refusal(d, c, ok, seen)
 		seen[d.ContainerID] = true
 		switch {
+		case why != "" && quiet.refused >= maxRefusalsReported:
+			quiet.add(why)
+			continue
 		case why != "":
+			quiet.refused++
 			o.Outcome, o.Why = Refused, why
 		case e.opt.DryRun:
 			o.Outcome = DryRun
@@ -209,6 +222,47 @@ func (e *Enforcer) Apply(ctx context.Context, r Round) {
 		}
 		e.report(o)
 	}
+}
+
+// maxRefusalsReported is how many refused decisions of one round have
+// an outcome each; the rest are counted in one. A policy that answers
+// thousands of bad decisions every tick would otherwise write thousands
+// of audit events a second into the history, which keeps them by time,
+// not by size. What is acted on (at most one decision per container)
+// always has its own.
+const maxRefusalsReported = 20
+
+// refusals counts the refused decisions of a round beyond those
+// reported one by one, by reason.
+type refusals struct {
+	refused int // reported one by one so far
+	n       int // counted only
+	why     map[string]int
+	order   []string
+}
+
+func (q *refusals) add(why string) {
+	if q.why == nil {
+		q.why = map[string]int{}
+	}
+	if q.why[why] == 0 {
+		q.order = append(q.order, why)
+	}
+	q.why[why]++
+	q.n++
+}
+
+// String is the summary outcome's Why.
+func (q *refusals) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d more refused decisions, not recorded one by one:", q.n)
+	for i, why := range q.order {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		fmt.Fprintf(&b, " %d %s", q.why[why], why)
+	}
+	return b.String()
 }
 
 // refusal says why d must not be acted on, or "".

@@ -235,8 +235,27 @@ func TestFloodIsCut(t *testing.T) {
 		ds[i] = policy.Decision{ContainerID: "a", Action: policy.Stop}
 	}
 	e.Apply(context.Background(), Round{Snapshot: s, Decisions: ds})
-	if len(rec.all) != 101 || !strings.Contains(rec.all[0].Why, "9900 decisions beyond the first 100") {
-		t.Errorf("%d outcomes; first %+v", len(rec.all), rec.all[0])
+	// The one beyond-the-first-100 outcome, the first decision's dry
+	// run, 20 refusals (named twice) one by one, and one for the other 79.
+	if len(rec.all) != 23 || !strings.Contains(rec.all[0].Why, "9900 decisions beyond the first 100") ||
+		rec.all[1].Outcome != DryRun || rec.all[21].Why != "named twice in one round" {
+		t.Fatalf("%d outcomes; first %+v", len(rec.all), rec.all[0])
+	}
+	last := rec.all[22]
+	if last.Outcome != Refused || last.Why != "79 more refused decisions, not recorded one by one: 79 named twice in one round" {
+		t.Errorf("summary %+v", last)
+	}
+	// Mixed reasons are counted by reason, in the order first met.
+	rec = &outcomes{}
+	e, _ = New(nil, Options{DryRun: true}, nil, rec.add)
+	ds = ds[:0]
+	for i := range 30 {
+		ds = append(ds, policy.Decision{ContainerID: fmt.Sprintf("gone-%d", i), Action: policy.Stop},
+			policy.Decision{ContainerID: "", Action: policy.Kill})
+	}
+	e.Apply(context.Background(), Round{Snapshot: s, Decisions: ds})
+	if len(rec.all) != 21 || rec.all[20].Why != "40 more refused decisions, not recorded one by one: 20 not a running container of this round; 20 names no container" {
+		t.Errorf("%d outcomes; last %+v", len(rec.all), rec.all[len(rec.all)-1])
 	}
 }
 
