@@ -90,13 +90,23 @@ func buildAll(root, dir string) error {
 // checksums, and returns it.
 func Dir(t testing.TB, root string, names ...string) string {
 	t.Helper()
-	bin, err := Binaries(root)
-	if err != nil {
+	dir := filepath.Join(t.TempDir(), "policies")
+	if err := Layout(root, dir, names...); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "policies")
+	return dir
+}
+
+// Layout makes dir (mode 0755) a policy directory holding the named
+// policies' binaries, built once (Binaries), and a catalogue of their
+// checksums: for the benchmark commands, which have no testing.TB.
+func Layout(root, dir string, names ...string) error {
+	bin, err := Binaries(root)
+	if err != nil {
+		return err
+	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	type entry struct {
 		Name   string `json:"name"`
@@ -108,19 +118,16 @@ func Dir(t testing.TB, root string, names ...string) string {
 	for _, n := range names {
 		b, err := os.ReadFile(filepath.Join(bin, Prefix+n))
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if err := os.WriteFile(filepath.Join(dir, Prefix+n), b, 0o755); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		sum := sha256.Sum256(b)
 		cat.Policies = append(cat.Policies, entry{Name: n, SHA256: hex.EncodeToString(sum[:])})
 	}
 	b, _ := json.Marshal(cat)
-	if err := os.WriteFile(filepath.Join(dir, "catalogue.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return os.WriteFile(filepath.Join(dir, "catalogue.json"), b, 0o644)
 }
 
 // Fleet starts n kwarden/load:low containers prefix-0 … prefix-<n-1> on

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/kwarden/kwarden/agent/policy"
@@ -30,19 +29,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "policybench:", err)
 		os.Exit(1)
 	}
-}
-
-// tb lets policytest lay out a policy directory outside a test.
-type tb struct {
-	testing.TB
-	dir string
-}
-
-func (t *tb) Helper()         {}
-func (t *tb) TempDir() string { return t.dir }
-func (t *tb) Fatal(args ...any) {
-	fmt.Fprintln(os.Stderr, args...)
-	os.Exit(1)
 }
 
 func snapshot(n int) *policy.Snapshot {
@@ -68,7 +54,10 @@ func run(root string, rounds int) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	dir := policytest.Dir(&tb{dir: tmp}, root, "keep-oldest", "threshold")
+	dir := filepath.Join(tmp, "policies")
+	if err := policytest.Layout(root, dir, "keep-oldest", "threshold"); err != nil {
+		return err
+	}
 	cat, err := policyhost.LoadCatalogue(dir)
 	if err != nil {
 		return err
