@@ -78,7 +78,7 @@ func TestBuiltinPolicies(t *testing.T) {
 			// pressure.
 			name: pressure.Name, action: policy.Kill,
 			rounds: func() []round {
-				cs := []policy.Container{{ID: "small", WorkingSetBytes: 100 << 20}, {ID: "hog", WorkingSetBytes: 900 << 20}}
+				cs := []policy.Container{{ID: "small", MemUsageBytes: 100 << 20}, {ID: "hog", MemUsageBytes: 900 << 20}}
 				psi := &policy.Pressure{Memory: policy.PressureResource{Some: policy.PressureFigures{Avg10: 25}}}
 				return []round{
 					{&policy.Snapshot{Time: at(0), Trigger: policy.TriggerTick, Containers: cs}, nil},
