@@ -160,6 +160,7 @@ bench:
 	$(GO) run ./test/cmd/prunebench
 	$(GO) run ./test/cmd/querybench
 	$(GO) run ./test/cmd/policybench
+	$(GO) run ./test/cmd/reactbench
 
 # kwardend side by side with a peer exporter (cAdvisor) that is already
 # running on a Docker engine: docs/benchmarks.md says how it was set up.
