@@ -64,6 +64,9 @@ func hostileAPI(t *testing.T, available *bool) *httptest.Server {
 		"/api/v1/containers": apiv1.ContainersAnswer{Time: now, Containers: []apiv1.ContainerFigures{
 			figures("high", true), figures("low", true), figures("", true), figures(hostile, true), removed}},
 		"/api/v1/events": apiv1.EventsAnswer{Events: []apiv1.Event{{Time: now, Kind: hostile, ContainerID: hostile, Message: hostile}}},
+		"/api/v1/policy": apiv1.PolicyAnswer{Enabled: true, Active: &apiv1.PolicyStatus{Name: hostile, Version: hostile, Healthy: true, Started: now},
+			Recent: []apiv1.PolicyDecision{{Time: now, Policy: hostile, Action: hostile, Name: hostile, Class: hostile,
+				Outcome: hostile, Why: hostile, Reason: hostile}}},
 	}
 	mux := http.NewServeMux()
 	for path, v := range routes {
@@ -120,6 +123,10 @@ func TestHostileStrings(t *testing.T) {
 	available = true
 	checkShown(t, "crosscheck", ctl("crosscheck"), 1, 2)
 	checkShown(t, "top", ctl("top", "-n", "1"), 3, 2)
+	// The policy's line (name, version), its checksum line, a blank line
+	// and a title, the decisions' header and row (policy, action, name,
+	// class, outcome and why, reason).
+	checkShown(t, "policy show", ctl("policy", "show"), 1+1+2+2, 2+7)
 
 	var cs apiv1.ContainersAnswer
 	out := ctl("-o", "json", "containers")

@@ -212,7 +212,7 @@ func writeDecisions(w io.Writer, ds []apiv1.PolicyDecision) {
 			outcome += ": " + d.Why
 		}
 		writef(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%s\n", d.Time.Local().Format("15:04:05"), d.Policy, d.Action,
-			escape(name), d.Class, d.CPUPercent, d.RAMPercent, escape(outcome), escape(d.Reason))
+			name, d.Class, d.CPUPercent, d.RAMPercent, outcome, d.Reason)
 	}
 	tw.Flush()
 }
