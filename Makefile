@@ -16,6 +16,7 @@ FUZZ_TARGETS = \
 	./internal/kmodfmt:FuzzStreaming \
 	./internal/procfs:FuzzParsers \
 	./internal/psi:FuzzParseResource \
+	./internal/procview:FuzzParseMountinfo \
 	./internal/cgpath:FuzzContainer \
 	./bpf:FuzzDecode \
 	./internal/crosscheck:FuzzCompare \

@@ -382,10 +382,11 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 func (s *server) crosscheck(w http.ResponseWriter, r *http.Request) {
 	st := s.b.State()
 	if st.CrossCheck == nil {
-		writeJSON(w, apiv1.CrossCheckAnswer{Time: st.Time, Reason: "the cross-check needs both kernel views", Sources: st.Sources})
+		writeJSON(w, apiv1.CrossCheckAnswer{Time: st.Time, Reason: "the cross-check needs both kernel views", Sources: st.Sources,
+			ProcView: st.ProcView})
 		return
 	}
-	writeJSON(w, apiv1.CrossCheckAnswer{Time: st.Time, Available: true, Result: st.CrossCheck})
+	writeJSON(w, apiv1.CrossCheckAnswer{Time: st.Time, Available: true, Result: st.CrossCheck, ProcView: st.ProcView})
 }
 
 func nonNil[T any](s []T) []T {

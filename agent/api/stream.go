@@ -45,7 +45,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 		if st.Tick != last && st.Tick != 0 {
 			last = st.Tick
 			ev := apiv1.StreamTick{Tick: st.Tick, Time: st.Time, MemUsedBytes: st.System.MemUsedBytes,
-				MemTotalBytes: st.System.MemTotalBytes, CPUPercent: st.System.CPUPercent, Discrepancies: st.System.Discrepancies,
+				MemTotalBytes: st.System.MemTotalBytes, CPUPercent: st.System.CPUPercent, Discrepancies: st.System.Discrepancies, Hidden: st.System.Hidden,
 				Containers: []apiv1.StreamContainer{}}
 			for _, c := range st.Containers {
 				if c.Running {

@@ -72,6 +72,10 @@ type CrossCheckAnswer struct {
 	Sources []SourceStatus `json:"sources,omitempty"`
 	// Result is the comparison, when it is available.
 	Result *CrossCheck `json:"result,omitempty"`
+	// ProcView is the last comparison of the kernel views with /proc
+	// (hidden processes), which one kernel view is enough for; absent
+	// when the third view is off.
+	ProcView *ProcView `json:"procview,omitempty"`
 }
 
 // ErrorAnswer is the body of every answer that is not 200 (but those

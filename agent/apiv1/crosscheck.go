@@ -1,5 +1,7 @@
 package apiv1
 
+import "time"
+
 // CrossCheck is one comparison of two kernel views (A, the module, and
 // B, eBPF), process by process; docs/crosscheck.md gives the rules.
 type CrossCheck struct {
@@ -106,4 +108,76 @@ type Duplicate struct {
 	View string `json:"view"`
 	// Records counts the times it was listed.
 	Records int `json:"records"`
+}
+
+// ProcView is one comparison of the kernel views with what /proc shows:
+// the third view (docs/crosscheck.md#the-third-view-proc). A process
+// the kernel views list that /proc does not show, and that did not exit,
+// is hidden: from ps, top and every procfs tool.
+type ProcView struct {
+	// Listed counts the pids in /proc's directory listing.
+	Listed int `json:"listed"`
+	// Checked counts the processes the kernel views listed.
+	Checked int `json:"checked"`
+	// Candidates counts those /proc did not show, exits aside, that have
+	// not failed enough checks in a row to be reported yet.
+	Candidates int `json:"candidates"`
+	// Churn counts those /proc did not show because they exited.
+	Churn int `json:"churn"`
+	// Hidden are the processes the kernel views list and /proc does not
+	// show, by pid.
+	Hidden []Hidden `json:"hidden"`
+	// MountInfoError says why the mount table could not be read; the
+	// findings then lack their mounts.
+	MountInfoError string `json:"mountinfo_error,omitempty"`
+}
+
+// Hidden is a process the kernel views list that /proc does not show,
+// with the evidence.
+type Hidden struct {
+	// PID is the process's id.
+	PID int32 `json:"pid"`
+	// StartTimeNs is its start time (ns since boot).
+	StartTimeNs uint64 `json:"start_time_ns"`
+	// Comm is its command name, as the kernel views have it.
+	Comm string `json:"comm"`
+	// PPID is its parent's pid.
+	PPID int32 `json:"ppid"`
+	// UID is its real user id.
+	UID uint32 `json:"uid"`
+	// SeenBy names the kernel views that listed it (kmod, ebpf).
+	SeenBy []string `json:"seen_by"`
+	// Listed is true when its pid is in /proc's directory listing (a
+	// mask over its directory); false when the listing lacks it (a
+	// filter).
+	Listed bool `json:"listed"`
+	// Stat says what /proc/<pid>/stat gave when it is listed: an error,
+	// or the other process it names.
+	Stat string `json:"stat,omitempty"`
+	// Mounts are the mounts over its /proc directory or below it.
+	Mounts []HiddenMount `json:"mounts,omitempty"`
+	// Since is when a check first found it hidden.
+	Since time.Time `json:"since"`
+	// Checks counts the checks in a row that found it hidden.
+	Checks int `json:"checks"`
+	// Reason says it in words.
+	Reason string `json:"reason"`
+}
+
+// HiddenMount is a mount over a process's /proc directory, from
+// /proc/self/mountinfo.
+type HiddenMount struct {
+	// ID is the mount's id.
+	ID int `json:"id"`
+	// ParentID is its parent mount's id.
+	ParentID int `json:"parent_id"`
+	// MountPoint is where it is mounted (/proc/4242).
+	MountPoint string `json:"mount_point"`
+	// Root is the directory of its filesystem mounted there: the source
+	// of a bind mount.
+	Root string `json:"root"`
+	// FSType is its filesystem's type.
+	FSType string `json:"fstype"`
+	// Source is its filesystem's source.
+	Source string `json:"source"`
 }

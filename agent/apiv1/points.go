@@ -26,6 +26,9 @@ type SystemPoint struct {
 	// Discrepancies counts what the cross-check found wrong at this tick
 	// (summed over a step).
 	Discrepancies int `json:"discrepancies"`
+	// Hidden counts the processes the kernel views list and /proc does
+	// not show (the most of a step).
+	Hidden int `json:"hidden,omitempty"`
 	// Samples is how many ticks a folded point stands for (absent: one
 	// raw tick).
 	Samples int `json:"samples,omitempty"`

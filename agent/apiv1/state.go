@@ -17,6 +17,9 @@ type State struct {
 	// CrossCheck is the last comparison of the module's and eBPF's views;
 	// absent without both.
 	CrossCheck *CrossCheck `json:"crosscheck,omitempty"`
+	// ProcView is the last comparison of the kernel views with /proc;
+	// absent without a kernel view, or when the third view is off.
+	ProcView *ProcView `json:"procview,omitempty"`
 	// Sources are the daemon's sources at the tick, by name.
 	Sources []SourceStatus `json:"sources"`
 	// Docker is the connection to the Docker engine.

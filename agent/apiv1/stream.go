@@ -23,6 +23,9 @@ type StreamTick struct {
 	Containers []StreamContainer `json:"containers"`
 	// Discrepancies counts what the cross-check found wrong.
 	Discrepancies int `json:"discrepancies"`
+	// Hidden counts the processes the kernel views list and /proc does
+	// not show.
+	Hidden int `json:"hidden"`
 }
 
 // StreamContainer is a running container in a StreamTick.

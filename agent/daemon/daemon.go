@@ -49,6 +49,10 @@ type Config struct {
 	// OnOOM, when set, is told of every OOM kill Docker reports (the
 	// policy loop starts a round on it); it must not block.
 	OnOOM func(id string)
+	// ProcViewEvery runs the third view (the kernel views against /proc:
+	// hidden processes) every that many ticks; 0 means every tick, and
+	// a negative value turns it off.
+	ProcViewEvery int
 }
 
 // State is the latest tick, for the API: the wire type itself.
@@ -78,6 +82,10 @@ type Daemon struct {
 
 	// wake asks for a tick before the ticker's next (TickNow).
 	wake chan struct{}
+	// hidden are the processes the third view found hidden at its last
+	// check, for its events; procViewTicks counts ticks since that check.
+	hidden        map[snapshot.Key]apiv1.Hidden
+	procViewTicks int
 
 	mu     sync.Mutex
 	state  State
@@ -109,6 +117,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	if cfg.TopN <= 0 {
 		cfg.TopN = 10
 	}
+	if cfg.ProcViewEvery == 0 {
+		cfg.ProcViewEvery = 1
+	}
 	if cfg.Thresholds == (sample.Thresholds{}) {
 		// No thresholds would class every container high; take the
 		// course's 20 % / 20 % (kwardend's defaults too).
@@ -124,7 +135,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	// The watcher reconnects at least once a tick, so a returning dockerd
 	// is seen within two.
 	if d.srcs, err = source.Open(ctx, source.Config{Views: cfg.Sources, KmodRoot: cfg.KmodRoot, ProcRoot: cfg.ProcRoot,
-		CgroupRoot: cfg.CgroupRoot, DockerHost: cfg.DockerHost, DockerRetry: cfg.Interval, OnOOM: cfg.OnOOM, Logger: log}); err != nil {
+		CgroupRoot: cfg.CgroupRoot, DockerHost: cfg.DockerHost, DockerRetry: cfg.Interval, OnOOM: cfg.OnOOM, Logger: log,
+		ProcView: cfg.ProcViewEvery > 0}); err != nil {
 		return nil, err
 	}
 	if d.srcs.Primary() == nil {
@@ -371,6 +383,22 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	if crossRead {
 		st.CrossCheck = d.crossCheck(&bufs[0], &bufs[1])
 	}
+	if procs != nil && d.srcs.ProcView != nil {
+		if d.procViewTicks++; d.procViewTicks >= d.cfg.ProcViewEvery {
+			d.procViewTicks = 0
+			var ebpf *snapshot.Processes
+			if crossRead {
+				ebpf = &bufs[1]
+			}
+			pv, err := d.checkProcView(d.srcs.Primary().Name(), procs, ebpf)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			st.ProcView = pv
+		} else {
+			st.ProcView = d.State().ProcView // between checks, the last one stands
+		}
+	}
 	// The next cross-check judges reads that start after this tick's:
 	// the exits before them are of no use to it.
 	if procs != nil {
@@ -421,6 +449,9 @@ func (d *Daemon) runTick(ctx context.Context, bufs *[2]snapshot.Processes) error
 	}
 	if st.CrossCheck != nil {
 		st.System.Discrepancies = st.CrossCheck.Discrepancies()
+	}
+	if st.ProcView != nil {
+		st.System.Hidden = len(st.ProcView.Hidden)
 	}
 	tick := store.Tick{System: st.System, Containers: make(map[string]store.ContainerPoint, len(figs)),
 		Events: d.events(now, st)}
@@ -539,7 +570,7 @@ func (d *Daemon) events(now time.Time, st State) []store.Event {
 				Message: fmt.Sprintf("pid %d (%s) %s: kmod %s, ebpf %s: %s", dr.PID, dr.Comm, dr.Field, dr.A, dr.B, dr.Rule)})
 		}
 	}
-	return evs
+	return append(evs, d.hiddenEvents(now, st.ProcView)...)
 }
 
 func isClosed(ch <-chan struct{}) bool {

@@ -183,6 +183,10 @@ func (s *scrape) daemon(st apiv1.State) {
 	s.emit("kwarden_docker_up", "1 when the Docker engine answers.", g, none, b2f(st.Docker.Connected))
 	s.emit("kwarden_crosscheck_discrepancies", "Missing processes, drifting fields and duplicates in the last cross-check of the two kernel views.", g, none,
 		float64(st.System.Discrepancies))
+	if st.ProcView != nil {
+		s.emit("kwarden_hidden_processes", "Processes the kernel views list that /proc does not show (the third view's last check).", g, none,
+			float64(len(st.ProcView.Hidden)))
+	}
 	for _, kv := range []struct {
 		state string
 		v     uint64

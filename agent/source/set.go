@@ -32,9 +32,12 @@ type Config struct {
 	// DockerRetry bounds the watcher's reconnect backoff; 0 means 5 s.
 	DockerRetry time.Duration
 	// OnOOM is told of Docker's OOM events (containers.Options.OnOOM).
-	OnOOM  func(id string)
-	BPF    bpf.Options
-	Logger *slog.Logger
+	OnOOM func(id string)
+	// ProcView opens the third view: the kernel views against /proc,
+	// under ProcRoot.
+	ProcView bool
+	BPF      bpf.Options
+	Logger   *slog.Logger
 }
 
 // Set is every source the daemon reads. A kernel view, or the exit
@@ -48,9 +51,12 @@ type Set struct {
 	System  *System
 	Cgroups *Cgroups
 	// Stats reads the cgroup figures only /metrics needs, at a scrape.
-	Stats   *StatsReader
-	Docker  *Docker
-	missing []*Meter // the sources that could not be opened
+	Stats  *StatsReader
+	Docker *Docker
+	// ProcView is the third view; nil when it is off or could not be
+	// opened (kwardend in a child pid namespace).
+	ProcView *ProcView
+	missing  []*Meter // the sources that could not be opened
 }
 
 // Open opens the sources cfg asks for; a kernel view that is missing is
@@ -98,6 +104,12 @@ func Open(ctx context.Context, cfg Config) (*Set, error) {
 	if s.System, err = OpenSystem(cfg.ProcRoot); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("system figures: %w", err)
+	}
+	if cfg.ProcView {
+		if s.ProcView, err = OpenProcView(cfg.ProcRoot); err != nil {
+			s.missing = append(s.missing, unavailable("procview", err))
+			log.Warn("third view unavailable: hidden processes are not looked for", "err", err)
+		}
 	}
 	s.Cgroups = NewCgroups(cfg.CgroupRoot)
 	s.Stats = NewStatsReader(cfg.CgroupRoot)
@@ -151,6 +163,9 @@ func (s *Set) meters() []*Meter {
 	if s.Docker != nil {
 		ms = append(ms, s.Docker.Meter)
 	}
+	if s.ProcView != nil {
+		ms = append(ms, s.ProcView.Meter)
+	}
 	return ms
 }
 
@@ -159,6 +174,9 @@ func (s *Set) Close() error {
 	var errs []error
 	if s.Docker != nil {
 		errs = append(errs, s.Docker.Close())
+	}
+	if s.ProcView != nil {
+		errs = append(errs, s.ProcView.Close())
 	}
 	if s.Cgroups != nil {
 		errs = append(errs, s.Cgroups.Close())

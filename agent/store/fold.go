@@ -46,6 +46,7 @@ func (f *systemFolder) add(p SystemPoint) {
 	f.procs += w * float64(p.Processes)
 	f.ct += w * float64(p.Containers)
 	f.acc.Discrepancies += p.Discrepancies
+	f.acc.Hidden = max(f.acc.Hidden, p.Hidden) // a count of what is hidden at once: its peak
 	f.acc.Samples += max(p.Samples, 1)
 }
 

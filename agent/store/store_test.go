@@ -319,3 +319,17 @@ func TestContainerLookups(t *testing.T) {
 		t.Errorf("not removed: %d %v", len(live), err)
 	}
 }
+
+// A step's discrepancies are summed (each is an event), its hidden
+// processes taken at their peak (a count of what is hidden at once).
+func TestFoldCrossCheckCounts(t *testing.T) {
+	pts := []SystemPoint{
+		{Time: t0, Discrepancies: 1, Hidden: 2},
+		{Time: t0.Add(time.Second), Discrepancies: 2, Hidden: 3},
+		{Time: t0.Add(2 * time.Second), Hidden: 1},
+	}
+	got := foldSystem(pts, time.Minute)
+	if len(got) != 1 || got[0].Discrepancies != 3 || got[0].Hidden != 3 || got[0].Samples != 3 {
+		t.Errorf("folded %+v", got)
+	}
+}

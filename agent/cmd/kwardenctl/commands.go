@@ -52,6 +52,9 @@ func (c *cli) status(ctx context.Context, args []string) error {
 		p := sys.Points[n-1]
 		writef(c.out, "memory: total %d MiB, used %d MiB, free %d MiB, available %d MiB; CPU %.1f %%\n",
 			p.MemTotalBytes/mib, p.MemUsedBytes/mib, p.MemFreeBytes/mib, p.MemAvailBytes/mib, p.CPUPercent)
+		if p.Hidden > 0 {
+			writef(c.out, "HIDDEN PROCESSES: %d listed by the kernel views, not shown by /proc (kwardenctl crosscheck)\n", p.Hidden)
+		}
 	}
 	groups := map[string][]apiv1.ContainerFigures{}
 	var deleted []apiv1.ContainerFigures
@@ -172,12 +175,37 @@ func (c *cli) crosscheck(ctx context.Context, args []string) error {
 	if !r.Available || r.Result == nil {
 		writef(c.out, "cross-check unavailable: %s\n", r.Reason)
 		writeSources(c.out, r.Sources)
-		return nil
+	} else {
+		res := r.Result
+		writef(c.out, "%s %d, %s %d, matched %d, fields %d; churn %d, missing %d, drift %d\n",
+			res.A, res.InA, res.B, res.InB, res.Matched, res.FieldsCompared, len(res.Churn), len(res.Missing), len(res.Drift))
 	}
-	res := r.Result
-	writef(c.out, "%s %d, %s %d, matched %d, fields %d; churn %d, missing %d, drift %d\n",
-		res.A, res.InA, res.B, res.InB, res.Matched, res.FieldsCompared, len(res.Churn), len(res.Missing), len(res.Drift))
+	writeProcView(c.out, r.ProcView)
 	return nil
+}
+
+// writeProcView writes the third view's last check: a line, and the
+// hidden processes with their evidence.
+func writeProcView(w interface{ Write([]byte) (int, error) }, pv *apiv1.ProcView) {
+	if pv == nil {
+		writef(w, "/proc: not compared (the third view is off)\n")
+		return
+	}
+	writef(w, "/proc: %d listed, %d checked; churn %d, candidates %d, hidden %d\n",
+		pv.Listed, pv.Checked, pv.Churn, pv.Candidates, len(pv.Hidden))
+	if pv.MountInfoError != "" {
+		writef(w, "  (mount table unreadable: %s)\n", pv.MountInfoError)
+	}
+	if len(pv.Hidden) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	writef(tw, "HIDDEN\tPID\tCOMM\tSEEN BY\tSINCE\tEVIDENCE\n")
+	for _, h := range pv.Hidden {
+		writef(tw, "hidden\t%d\t%s\t%s\t%s\t%s\n", h.PID, h.Comm, strings.Join(h.SeenBy, ","),
+			h.Since.Local().Format(time.TimeOnly), h.Reason)
+	}
+	tw.Flush()
 }
 
 // top prints one table per tick from the stream; -n stops after n.

@@ -74,7 +74,9 @@ func hostileAPI(t *testing.T, available *bool) *httptest.Server {
 	}
 	mux.HandleFunc("/api/v1/crosscheck", func(w http.ResponseWriter, r *http.Request) {
 		if *available {
-			json.NewEncoder(w).Encode(apiv1.CrossCheckAnswer{Available: true, Result: &apiv1.CrossCheck{A: hostile, B: hostile}})
+			json.NewEncoder(w).Encode(apiv1.CrossCheckAnswer{Available: true, Result: &apiv1.CrossCheck{A: hostile, B: hostile},
+				ProcView: &apiv1.ProcView{Listed: 9, Checked: 9, MountInfoError: hostile, Hidden: []apiv1.Hidden{
+					{PID: 7, Comm: hostile, SeenBy: []string{hostile}, Reason: hostile, Since: now}}}})
 			return
 		}
 		json.NewEncoder(w).Encode(apiv1.CrossCheckAnswer{Reason: hostile, Sources: sources})
@@ -118,10 +120,12 @@ func TestHostileStrings(t *testing.T) {
 	checkShown(t, "status", ctl("status"), 1+2+1+4+4+5+3, 1+3+4*2+2)
 	// The id is cut to 12 characters (partly escaped, not counted).
 	checkShown(t, "events", ctl("events"), 1+1, 2)
-	// The reason, and the sources' header and row.
-	checkShown(t, "crosscheck unavailable", ctl("crosscheck"), 1+2, 1+3)
+	// The reason, the sources' header and row, and /proc's line (off).
+	checkShown(t, "crosscheck unavailable", ctl("crosscheck"), 1+2+1, 1+3)
 	available = true
-	checkShown(t, "crosscheck", ctl("crosscheck"), 1, 2)
+	// The comparison's line; /proc's line, the mount table's error, the
+	// hidden table's header and its row (comm, seen by, evidence).
+	checkShown(t, "crosscheck", ctl("crosscheck"), 1+1+1+2, 2+1+3)
 	checkShown(t, "top", ctl("top", "-n", "1"), 3, 2)
 	// The policy's line (name, version), its checksum line, a blank line
 	// and a title, the decisions' header and row (policy, action, name,

@@ -43,6 +43,10 @@ type config struct {
 	// ShutdownTimeout is how long requests in flight may finish at stop.
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
 	MaxConns        int           `json:"max_connections"` // 0: min(1024, soft RLIMIT_NOFILE / 2)
+	// ProcViewEvery runs the third view (hidden processes: the kernel
+	// views against /proc) every that many ticks; 0 is every tick, -1
+	// turns it off.
+	ProcViewEvery int `json:"procview_every"`
 	// Policy is the kill-policy loop (policy.go); off without a dir.
 	Policy policyConfig `json:"policy"`
 	// Webhook, when set, sends the audit events to a sink (the course's
@@ -136,6 +140,7 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 	idleTimeout := duration.Flag(fs, "idle-timeout", c.IdleTimeout, "how long the API keeps an idle keep-alive connection, a `duration`")
 	shutdownTimeout := duration.Flag(fs, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may finish at stop, a `duration`")
 	maxConns := fs.Int("max-connections", c.MaxConns, "connections the API serves at once (0: min(1024, half the soft file limit))")
+	procViewEvery := fs.Int("procview-every", c.ProcViewEvery, "look for processes hidden from /proc every that many ticks (0: every tick, -1: never)")
 	policyDir := fs.String("policy-dir", "", "directory of the kill-policy plugins and their catalogue.json (none: no policy loop, nothing is killed)")
 	policyUse := fs.String("policy", "", "kill policy to start with, from the catalogue")
 	policyDryRun := fs.Bool("policy-dry-run", false, "record the policy's decisions and act on none")
@@ -184,6 +189,10 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 		"KWARDEN_SHUTDOWN_TIMEOUT": durationEnv(&c.ShutdownTimeout),
 		"KWARDEN_MAX_CONNECTIONS": func(v string) (err error) {
 			c.MaxConns, err = strconv.Atoi(v)
+			return err
+		},
+		"KWARDEN_PROCVIEW_EVERY": func(v string) (err error) {
+			c.ProcViewEvery, err = strconv.Atoi(v)
 			return err
 		},
 		"KWARDEN_CPU_HIGH": func(v string) (err error) {
@@ -252,6 +261,8 @@ func load(args []string, lookup func(string) (string, bool)) (config, error) {
 			c.ShutdownTimeout = *shutdownTimeout
 		case "max-connections":
 			c.MaxConns = *maxConns
+		case "procview-every":
+			c.ProcViewEvery = *procViewEvery
 		case "policy-dir":
 			c.Policy.Dir = *policyDir
 		case "policy":
@@ -293,6 +304,9 @@ func (c config) check() error {
 	}
 	if c.MaxConns < 0 || c.MaxConns > 1<<20 {
 		return fmt.Errorf("max_connections %d out of range 0..%d (0: the default)", c.MaxConns, 1<<20)
+	}
+	if c.ProcViewEvery < -1 || c.ProcViewEvery > 3600 {
+		return fmt.Errorf("procview_every %d out of range -1..3600 (0: every tick, -1: off)", c.ProcViewEvery)
 	}
 	switch c.Sources {
 	case "both", "kmod", "ebpf":

@@ -111,6 +111,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		DockerHost: cfg.DockerHost, DBPath: cfg.DB,
 		Thresholds:   sample.Thresholds{CPUPercent: cfg.CPUHigh, RAMPercent: cfg.RAMHigh},
 		RawRetention: cfg.RawRetention, Retention: cfg.Retention, ResetDamaged: cfg.ResetDamaged,
+		ProcViewEvery: cfg.ProcViewEvery,
 	}, log)
 	if err != nil {
 		return err
