@@ -17,6 +17,7 @@ FUZZ_TARGETS = \
 	./internal/procfs:FuzzParsers \
 	./internal/psi:FuzzParseResource \
 	./internal/procview:FuzzParseMountinfo \
+	./internal/procview:FuzzAppendPIDs \
 	./internal/cgpath:FuzzContainer \
 	./bpf:FuzzDecode \
 	./internal/crosscheck:FuzzCompare \
@@ -162,6 +163,7 @@ bench:
 	$(GO) run ./test/cmd/querybench
 	$(GO) run ./test/cmd/policybench
 	$(GO) run ./test/cmd/reactbench
+	$(GO) run ./test/cmd/procviewbench
 
 # kwardend side by side with a peer exporter (cAdvisor) that is already
 # running on a Docker engine: docs/benchmarks.md says how it was set up.

@@ -103,8 +103,12 @@ type Checker struct {
 	root  string
 	dir   *os.File
 	state map[snapshot.Key]*Finding
-	union map[snapshot.Key]int // scratch: key → index in procs
-	procs []entry
+	// Scratch, kept between checks: the directory buffer, the listing,
+	// the union of the views.
+	dirBuf  []byte
+	listing []int32
+	union   map[snapshot.Key]int // key → index in procs
+	procs   []entry
 }
 
 type entry struct {
@@ -146,7 +150,8 @@ func New(opt Options) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("procview: %w", err)
 	}
-	return &Checker{opt: opt, root: root, dir: dir, state: map[snapshot.Key]*Finding{}, union: map[snapshot.Key]int{}}, nil
+	return &Checker{opt: opt, root: root, dir: dir, state: map[snapshot.Key]*Finding{}, union: map[snapshot.Key]int{},
+		dirBuf: make([]byte, 64<<10)}, nil
 }
 
 // sameNamespace refuses a /proc whose NSpid for this process has more
@@ -175,10 +180,11 @@ func (c *Checker) Close() error { return c.dir.Close() }
 // read.
 func (c *Checker) Check(exited func(snapshot.Key) bool, views ...View) (Result, error) {
 	var res Result
-	listing, err := readListing(c.dir)
+	listing, err := readListing(c.dir, c.dirBuf, c.listing)
 	if err != nil {
 		return res, err
 	}
+	c.listing = listing
 	res.Listed = len(listing)
 	var mounts map[int32][]Mount
 	if b, err := os.ReadFile(c.opt.MountInfo); err != nil {
@@ -229,14 +235,22 @@ func (c *Checker) Check(exited func(snapshot.Key) bool, views ...View) (Result, 
 			delete(c.state, k) // shown again, or gone from the kernel views
 		}
 	}
+	slices.SortFunc(res.Hidden, func(a, b Finding) int { return int(a.Key.PID) - int(b.Key.PID) })
 	return res, nil
 }
 
-// unite lists each process the views hold once, in pid order, with the
-// views that listed it.
+// unite lists each process the views hold once, with the views that
+// listed it. One view is its own union: no map.
 func (c *Checker) unite(views []View) {
-	clear(c.union)
 	c.procs = c.procs[:0]
+	if len(views) == 1 {
+		seen := []string{views[0].Name}
+		for i := range views[0].Processes {
+			c.procs = append(c.procs, entry{p: &views[0].Processes[i], seenBy: seen})
+		}
+		return
+	}
+	clear(c.union)
 	for _, v := range views {
 		for i := range v.Processes {
 			p := &v.Processes[i]
@@ -249,7 +263,6 @@ func (c *Checker) unite(views []View) {
 			c.procs = append(c.procs, entry{p: p, seenBy: []string{v.Name}})
 		}
 	}
-	slices.SortFunc(c.procs, func(a, b entry) int { return int(a.p.PID) - int(b.p.PID) })
 }
 
 // access is "" when /proc/<pid>/stat exists, else why not.
