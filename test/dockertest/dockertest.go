@@ -93,8 +93,12 @@ func (d *Daemon) Up(ctx context.Context) error {
 		"--log-level=warn")
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	// Its own process group: a test interrupted by ^C does not kill it
-	// half-way through its own shutdown.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// half-way through its own shutdown. SIGTERM when the test binary
+	// dies (go test's timeout panics past TestMain's StopShared): an
+	// engine left running holds its mounts and containers until someone
+	// notices. (Pdeathsig follows the starting thread; the rig starts
+	// dockerd from no goroutine locked to its thread.)
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := d.cmd.Start(); err != nil {
 		return fmt.Errorf("start dockerd: %w", err)
 	}
