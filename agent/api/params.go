@@ -6,10 +6,10 @@ import (
 	"math"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kwarden/kwarden/internal/duration"
+	"github.com/kwarden/kwarden/internal/when"
 )
 
 // badRequest is a client error, answered with 400 and its message.
@@ -25,31 +25,13 @@ const (
 	maxPoints = 11_000 // Grafana's default max data points, with room
 )
 
-// parseTime reads RFC 3339, Unix seconds (with a fraction) or milliseconds
-// (13+ digits, as Grafana sends), "now", or "now-15m" (any duration
-// internal/duration reads: "now-31d" and "now-1w" as Grafana sends them).
+// parseTime reads a time in the API's words (internal/when).
 func parseTime(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "now":
-		return now, nil
-	case strings.HasPrefix(s, "now-"):
-		d, err := duration.Parse(s[4:])
-		if err != nil || d < 0 {
-			return time.Time{}, bad("time %q: want now-<duration>, e.g. now-15m or now-7d", s)
-		}
-		return now.Add(-d), nil
+	t, err := when.Parse(s, now)
+	if err != nil {
+		return t, bad("%v", err)
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f < 1e14 {
-		if len(s) >= 13 && !strings.Contains(s, ".") {
-			return time.UnixMilli(int64(f)), nil
-		}
-		return time.Unix(0, int64(f*1e9)), nil
-	}
-	return time.Time{}, bad("time %q: want RFC 3339, Unix seconds or milliseconds, or now-<duration>", s)
+	return t, nil
 }
 
 // timeRange reads from, to and step; the default is the last 15 minutes,

@@ -3,18 +3,17 @@ package report
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"image"
 	"image/png"
-	"io"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kwarden/kwarden/agent/apiv1"
+	"github.com/kwarden/kwarden/test/svgtest"
 )
 
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -59,37 +58,6 @@ func fixed() *Data {
 	return d
 }
 
-// svgText checks that b is well-formed XML whose root is svg, and
-// returns its text, the legend's among it.
-func svgText(t *testing.T, name string, b []byte) string {
-	t.Helper()
-	dec := xml.NewDecoder(bytes.NewReader(b))
-	var text strings.Builder
-	root := ""
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s is not well-formed XML: %v", name, err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if root == "" {
-				root = tok.Name.Local
-			}
-		case xml.CharData:
-			text.Write(tok)
-			text.WriteByte('\n')
-		}
-	}
-	if root != "svg" {
-		t.Fatalf("%s: root element %q, want svg", name, root)
-	}
-	return text.String()
-}
-
 // The four graphs as SVG: well-formed, titled, and the ranked ones name
 // every container in their legend, the removed ones marked so; a name
 // with markup and control characters neither breaks the XML nor
@@ -109,7 +77,7 @@ func TestRenderSVG(t *testing.T) {
 		t.Fatalf("%d files, want %d", len(files), len(want))
 	}
 	for _, f := range files {
-		text := svgText(t, f.Name, f.Data)
+		text := svgtest.Text(t, f.Name, f.Data)
 		for _, w := range want[f.Name] {
 			if !strings.Contains(text, w) {
 				t.Errorf("%s lacks %q; its text:\n%s", f.Name, w, text)
@@ -179,7 +147,7 @@ func TestRenderSparse(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for _, f := range files {
-			text := svgText(t, name+"/"+f.Name, f.Data)
+			text := svgtest.Text(t, name+"/"+f.Name, f.Data)
 			if strings.HasPrefix(f.Name, "top-") && name != "zeros" && !strings.Contains(text, "no container had a point in this range") {
 				t.Errorf("%s/%s does not say it is empty:\n%s", name, f.Name, text)
 			}

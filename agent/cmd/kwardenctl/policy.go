@@ -13,6 +13,7 @@ import (
 
 	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/internal/duration"
+	"github.com/kwarden/kwarden/internal/when"
 )
 
 const policyUsage = "usage: kwardenctl policy ls | show | use NAME [-config FILE|-config-json JSON] | dry-run [NAME] [-config FILE|-config-json JSON] [-at TIME]"
@@ -125,16 +126,18 @@ func policyArgs(sub string, args []string, needName bool, now time.Time) (apiv1.
 	return req, nil
 }
 
-// parseAt reads a point in time: RFC 3339, or a positive duration ago.
+// parseAt reads a point in time: a positive duration ago (90m, 1d), or
+// any time the API reads (internal/when: RFC 3339, Unix seconds,
+// now-<duration>).
 func parseAt(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	if d, err := duration.Parse(s); err == nil && d > 0 {
+		return now.Add(-d), nil
 	}
-	d, err := duration.Parse(s)
-	if err != nil || d <= 0 {
-		return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-12-07T09:30:00Z) or a positive duration ago (90m, 1d)", s)
+	t, err := when.Parse(s, now)
+	if err != nil {
+		return t, fmt.Errorf("%w, or a duration ago (90m, 1d)", err)
 	}
-	return now.Add(-d), nil
+	return t, nil
 }
 
 func (c *cli) policyList(ctx context.Context) error {

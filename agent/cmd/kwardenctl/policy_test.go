@@ -189,3 +189,24 @@ func TestPolicyCommands(t *testing.T) {
 		t.Error("use -at accepted")
 	}
 }
+
+// -at takes a duration ago, or any time the API reads.
+func TestParseAt(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"90m":                  now.Add(-90 * time.Minute),
+		"1d":                   now.Add(-24 * time.Hour),
+		"now-1d":               now.Add(-24 * time.Hour),
+		"2026-11-29T11:00:00Z": now.Add(-time.Hour),
+		"1795950000.5":         now.Add(-time.Hour + 500*time.Millisecond),
+	} {
+		if got, err := parseAt(in, now); err != nil || !got.Equal(want) {
+			t.Errorf("%q: %v %v, want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "yesterday", "-5m", "0s", "now+1h"} {
+		if got, err := parseAt(in, now); err == nil {
+			t.Errorf("%q read as %v", in, got)
+		}
+	}
+}

@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kwarden/kwarden/agent/apiv1"
 	"github.com/kwarden/kwarden/agent/client"
 	"github.com/kwarden/kwarden/agent/report"
-	"github.com/kwarden/kwarden/internal/duration"
+	"github.com/kwarden/kwarden/internal/when"
 )
 
 // report writes the course's graphs of a range (agent/report) into a
@@ -41,11 +38,11 @@ func (c *cli) report(ctx context.Context, args []string) error {
 		return fmt.Errorf("-n %d: want 1 to 100", *n)
 	}
 	now := time.Now()
-	from, err := parseWhen(*fromFlag, now)
+	from, err := when.Parse(*fromFlag, now)
 	if err != nil {
 		return fmt.Errorf("-from: %w", err)
 	}
-	to, err := parseWhen(*toFlag, now)
+	to, err := when.Parse(*toFlag, now)
 	if err != nil {
 		return fmt.Errorf("-to: %w", err)
 	}
@@ -71,30 +68,6 @@ func (c *cli) report(ctx context.Context, args []string) error {
 		writef(c.out, "%s\n", p)
 	}
 	return nil
-}
-
-// parseWhen reads a time as the API does (RFC 3339, Unix seconds, now,
-// now-<duration> with days and weeks), against this machine's clock:
-// Collect needs the range's ends, not words for them.
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "now":
-		return now, nil
-	case strings.HasPrefix(s, "now-"):
-		d, err := duration.Parse(s[4:])
-		if err != nil || d < 0 {
-			return time.Time{}, fmt.Errorf("%q: want now-<duration>, e.g. now-1h or now-1d", s)
-		}
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 && secs < 1e11 {
-		return time.Unix(0, int64(secs*1e9)), nil
-	}
-	return time.Time{}, errors.New("want RFC 3339, Unix seconds, now or now-<duration>: " + strconv.Quote(s))
 }
 
 // apiSource is the history through the API, as agent/report reads it.

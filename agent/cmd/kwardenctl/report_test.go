@@ -162,24 +162,3 @@ func TestReport(t *testing.T) {
 		}
 	}
 }
-
-func TestParseWhen(t *testing.T) {
-	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	for in, want := range map[string]time.Time{
-		"now":                  now,
-		"now-90m":              now.Add(-90 * time.Minute),
-		"now-1d":               now.Add(-24 * time.Hour),
-		"2026-11-29T11:00:00Z": now.Add(-time.Hour),
-		"1795950000":           now.Add(-time.Hour),
-		"1795950000.5":         now.Add(-time.Hour + 500*time.Millisecond),
-	} {
-		if got, err := parseWhen(in, now); err != nil || !got.Equal(want) {
-			t.Errorf("%q: %v %v, want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "soon", "now-", "now-x", "-5", "now+1h"} {
-		if _, err := parseWhen(in, now); err == nil {
-			t.Errorf("%q accepted", in)
-		}
-	}
-}

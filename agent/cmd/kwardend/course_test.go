@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -23,6 +20,7 @@ import (
 	"github.com/kwarden/kwarden/agent/spawn"
 	"github.com/kwarden/kwarden/test/dockertest"
 	"github.com/kwarden/kwarden/test/policytest"
+	"github.com/kwarden/kwarden/test/svgtest"
 )
 
 // The course section: defaults, what it refuses at start (which would
@@ -64,41 +62,6 @@ func TestCourseConfig(t *testing.T) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
-}
-
-// svgText fails the test unless path is well-formed XML with an svg
-// root, and returns its text: titles, axes, the legend.
-func svgText(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := xml.NewDecoder(bytes.NewReader(b))
-	var text strings.Builder
-	root := ""
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s is not well-formed XML: %v", path, err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if root == "" {
-				root = tok.Name.Local
-			}
-		case xml.CharData:
-			text.Write(tok)
-			text.WriteByte('\n')
-		}
-	}
-	if root != "svg" {
-		t.Fatalf("%s: root %q, want svg", path, root)
-	}
-	return text.String()
 }
 
 // fakeSystemctl puts a systemctl first on PATH that records each call's
@@ -297,7 +260,11 @@ func TestCourseShutdown(t *testing.T) {
 	}
 	for _, g := range []string{"ram.svg", "cpu.svg", "top-ram.svg", "top-cpu.svg"} {
 		path := filepath.Join(reportDir, g)
-		text := svgText(t, path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := svgtest.Text(t, path, b)
 		if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
 			t.Errorf("%s: mode %v", g, fi.Mode())
 		}
