@@ -36,9 +36,13 @@ func statusOf(st policyhost.Status) apiv1.PolicyStatus {
 		Restarts: st.Restarts, LastError: st.LastError}
 }
 
-// PolicyCatalogue lists what the catalogue allows.
+// PolicyCatalogue lists what the catalogue allows, read again from its
+// directory (a catalogue that no longer reads is shown as last read).
 func (g *Guard) PolicyCatalogue() apiv1.PolicyCatalogueAnswer {
-	cat := g.host.Catalogue()
+	cat, err := g.host.Reload()
+	if err != nil {
+		g.opt.Log.Warn("policy catalogue", "err", err)
+	}
 	st, _ := g.host.Status()
 	ans := apiv1.PolicyCatalogueAnswer{Dir: cat.Dir, Policies: []apiv1.PolicyEntry{}}
 	for _, n := range cat.Names() {
@@ -49,7 +53,11 @@ func (g *Guard) PolicyCatalogue() apiv1.PolicyCatalogueAnswer {
 
 // UsePolicy swaps the active policy (policyhost.Host.Use).
 func (g *Guard) UsePolicy(ctx context.Context, req apiv1.PolicyRequest) (apiv1.PolicyAnswer, error) {
-	if _, err := g.host.Catalogue().Lookup(req.Name); err != nil {
+	cat, err := g.host.Reload()
+	if err != nil {
+		return apiv1.PolicyAnswer{}, err
+	}
+	if _, err := cat.Lookup(req.Name); err != nil {
 		return apiv1.PolicyAnswer{}, fmt.Errorf("%w: %v", api.ErrUnknownPolicy, err)
 	}
 	if _, err := g.host.Use(ctx, req.Name, req.Config); err != nil {
@@ -129,7 +137,11 @@ func (g *Guard) replayPolicy(ctx context.Context, req apiv1.PolicyRequest) (apiv
 
 // startFor starts a catalogue policy for a dry run, the caller's to stop.
 func (g *Guard) startFor(ctx context.Context, name string, config []byte) (*policyhost.Plugin, apiv1.PolicyStatus, error) {
-	e, err := g.host.Catalogue().Lookup(name)
+	cat, err := g.host.Reload()
+	if err != nil {
+		return nil, apiv1.PolicyStatus{}, err
+	}
+	e, err := cat.Lookup(name)
 	if err != nil {
 		return nil, apiv1.PolicyStatus{}, fmt.Errorf("%w: %v", api.ErrUnknownPolicy, err)
 	}

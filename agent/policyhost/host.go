@@ -63,8 +63,10 @@ var ErrNoPolicy = errors.New("no policy answering")
 // Host holds the active policy. Use and Decide may be called from
 // different goroutines; rounds run one at a time.
 type Host struct {
-	cat *Catalogue
 	opt Options
+
+	catMu sync.Mutex // guards cat
+	cat   *Catalogue
 
 	round sync.Mutex // one round at a time; Use waits for it to swap
 
@@ -99,8 +101,38 @@ func New(cat *Catalogue, opt Options) *Host {
 	return &Host{cat: cat, opt: opt}
 }
 
-// Catalogue is the host's catalogue.
-func (h *Host) Catalogue() *Catalogue { return h.cat }
+// Catalogue is the catalogue as the host last read it.
+func (h *Host) Catalogue() *Catalogue {
+	h.catMu.Lock()
+	defer h.catMu.Unlock()
+	return h.cat
+}
+
+// Reload reads the catalogue's directory again, so that a policy an
+// operator registers (a binary and its checksum) can be used without
+// restarting the daemon, and one removed from the catalogue cannot be
+// started again. On an error (a catalogue that does not parse, a
+// directory others could write) the catalogue read before stays, and
+// the error says why. Use, a restart and the API's policy routes call it.
+func (h *Host) Reload() (*Catalogue, error) {
+	h.catMu.Lock()
+	defer h.catMu.Unlock()
+	c, err := LoadCatalogue(h.cat.Dir)
+	if err != nil {
+		return h.cat, fmt.Errorf("reload the policy catalogue: %w", err)
+	}
+	h.cat = c
+	return c, nil
+}
+
+// lookup finds name in the catalogue as it is now on disk.
+func (h *Host) lookup(name string) (Entry, error) {
+	c, err := h.Reload()
+	if err != nil {
+		return Entry{}, err
+	}
+	return c.Lookup(name)
+}
 
 // DecideTimeout is how long a round waits for the plugin.
 func (h *Host) DecideTimeout() time.Duration { return h.opt.DecideTimeout }
@@ -120,7 +152,7 @@ func (h *Host) emit(kind string, p *Plugin, name, format string, args ...any) {
 // it, handshakes, pings and configures it, then swaps it in between two
 // rounds and stops the old one. On any failure the old policy stays.
 func (h *Host) Use(ctx context.Context, name string, config []byte) (policy.Info, error) {
-	e, err := h.cat.Lookup(name)
+	e, err := h.lookup(name)
 	if err != nil {
 		h.emit("policy.swap-failed", nil, name, "%v", err)
 		return policy.Info{}, err
@@ -234,7 +266,7 @@ func (h *Host) ready(ctx context.Context) (*Plugin, string, error) {
 	if h.opt.Now().Before(retryAt) {
 		return nil, name, fmt.Errorf("%w: %s is down, next restart at %s", ErrNoPolicy, name, retryAt.Format(time.RFC3339))
 	}
-	e, err := h.cat.Lookup(name)
+	e, err := h.lookup(name)
 	if err == nil {
 		h.mu.Lock()
 		config := h.config
