@@ -29,8 +29,10 @@ type Options struct {
 	// Token, when set, is required as "Authorization: Bearer <token>" on
 	// every route but /api/v1/health. kwardend refuses to listen beyond
 	// loopback without one.
-	Token  string
-	Logger *slog.Logger
+	Token string
+	// Interval is the daemon's tick, told in health.
+	Interval time.Duration
+	Logger   *slog.Logger
 	// StreamEvery is how often /api/v1/stream looks for a new tick;
 	// 0 means 200 ms.
 	StreamEvery time.Duration
@@ -202,7 +204,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	st := s.b.State()
 	h := apiv1.Health{Status: apiv1.HealthOK, Tick: st.Tick, Time: st.Time, Sources: nonNil(st.Sources),
-		Docker: st.Docker.Connected, Error: st.TickError, Version: s.opts.Version}
+		Docker: st.Docker.Connected, Error: st.TickError, Version: s.opts.Version, IntervalSeconds: s.opts.Interval.Seconds()}
 	switch {
 	case st.Tick == 0:
 		h.Status = apiv1.HealthStarting

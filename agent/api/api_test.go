@@ -67,7 +67,7 @@ func newBackend(t testing.TB) *backend {
 }
 
 func testServer(t testing.TB, b *backend, token string) *httptest.Server {
-	h := New(b, Options{Token: token, StreamEvery: 10 * time.Millisecond, now: func() time.Time { return t0.Add(time.Minute) }})
+	h := New(b, Options{Token: token, Interval: 10 * time.Second, StreamEvery: 10 * time.Millisecond, now: func() time.Time { return t0.Add(time.Minute) }})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
@@ -97,7 +97,7 @@ func get(t testing.TB, srv *httptest.Server, path, token string) (int, map[strin
 func TestRoutes(t *testing.T) {
 	srv := testServer(t, newBackend(t), "")
 	code, m, _ := get(t, srv, "/api/v1/health", "")
-	if code != 200 || m["status"] != "ok" {
+	if code != 200 || m["status"] != "ok" || m["interval_seconds"] != 10.0 {
 		t.Errorf("health: %d %v", code, m)
 	}
 	code, m, _ = get(t, srv, "/api/v1/system?from=now-30s&step=10s", "")

@@ -69,6 +69,9 @@ type Health struct {
 	Error string `json:"tick_error,omitempty"`
 	// Version is the daemon's build.
 	Version string `json:"version,omitempty"`
+	// IntervalSeconds is the daemon's tick, in seconds; absent from
+	// daemons that do not say.
+	IntervalSeconds float64 `json:"interval_seconds,omitempty"`
 }
 
 // Health statuses.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -207,6 +208,42 @@ func TestParseAt(t *testing.T) {
 	for _, in := range []string{"", "yesterday", "-5m", "0s", "now+1h"} {
 		if got, err := parseAt(in, now); err == nil {
 			t.Errorf("%q read as %v", in, got)
+		}
+	}
+}
+
+// -profile takes a shipped profile by name, or a file of the same shape:
+// the policy's name and configuration come from it.
+func TestPolicyProfileArgs(t *testing.T) {
+	now := time.Now()
+	req, prof, err := policyArgs("use", []string{"-profile", "rule-a"}, true, now)
+	if err != nil || req.Name != "newest-per-kind" || !strings.Contains(string(req.Config), `"action": "remove"`) ||
+		prof == nil || prof.Interval != 10*time.Second {
+		t.Fatalf("rule-a: %+v %+v %v", req, prof, err)
+	}
+	file := filepath.Join(t.TempDir(), "mine.json")
+	os.WriteFile(file, []byte(`{"policy": "quota", "interval": "30s", "config": {"high": 1, "low": 1}}`), 0o644)
+	if req, prof, err = policyArgs("dry-run", []string{"quota", "-profile", file, "-at", "1h"}, false, now); err != nil ||
+		req.Name != "quota" || prof.Interval != 30*time.Second || req.At.IsZero() {
+		t.Errorf("a profile file: %+v %+v %v", req, prof, err)
+	}
+	for _, args := range [][]string{
+		{"quota", "-profile", "rule-a"},                          // another policy's profile
+		{"-profile", "rule-a", "-config-json", `{}`},             // two configurations
+		{"-profile", "rule-z"},                                   // neither shipped nor a file
+		{"-profile", filepath.Join(t.TempDir(), "missing.json")}, // likewise
+	} {
+		if req, _, err := policyArgs("use", args, true, now); err == nil {
+			t.Errorf("%q accepted: %+v", args, req)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"policy", "profiles"}, func(string) (string, bool) { return "", false }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"rule-a  ", "newest-per-kind", "rule-b-measured-1.3-2.0", "20s", `"cpu_percent":1.3`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("policy profiles lacks %q:\n%s", want, out.String())
 		}
 	}
 }

@@ -143,7 +143,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return err
 	}
 	reg := metrics.NewRegistry(d.State, d.Sources().Stats, version.Version, log)
-	apiOpts := api.Options{Token: cfg.Token, Logger: log, EventWriteTimeout: cfg.WriteTimeout,
+	apiOpts := api.Options{Token: cfg.Token, Interval: cfg.Interval, Logger: log, EventWriteTimeout: cfg.WriteTimeout,
 		Version: version.Version, Metrics: metrics.Handler(reg, log)}
 	if loop != nil {
 		apiOpts.Policies = loop.guard

@@ -40,7 +40,7 @@ func TestLoadUnknown(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	if p, err := parse([]byte(`{"policy": "quota", "interval": "1m", "config": {}}`)); err != nil ||
+	if p, err := Parse([]byte(`{"policy": "quota", "interval": "1m", "config": {}}`)); err != nil ||
 		p.Policy != "quota" || p.Interval != time.Minute || string(p.Config) != "{}" {
 		t.Errorf("parse: %+v, %v", p, err)
 	}
@@ -56,7 +56,7 @@ func TestParse(t *testing.T) {
 		`{"policy": "quota", "interval": "10s", "config": {}, "cohort": 2024}`,
 		`{"policy": "quota", "interval": "10s", "config": {}} {}`,
 	} {
-		if _, err := parse([]byte(bad)); err == nil {
+		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%s parsed", bad)
 		}
 	}
