@@ -131,6 +131,7 @@ func (s *server) handlers() map[string]http.HandlerFunc {
 		"/api/v1/system":                 s.query(s.system),
 		"/api/v1/containers":             s.query(s.containers),
 		"/api/v1/containers/top":         s.query(s.containersTop),
+		"/api/v1/containers/series":      s.query(s.containersSeries),
 		"/api/v1/containers/{id}/series": s.query(s.containerSeries),
 		"/api/v1/processes":              s.processes,
 		"/api/v1/events":                 s.query(s.events),

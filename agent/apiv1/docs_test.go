@@ -27,7 +27,7 @@ const (
 )
 
 // wireTypes are the types the reference lists, in its order.
-var wireTypes = []any{Health{}, SourceStatus{}, SystemAnswer{}, SystemPoint{}, SeriesAnswer{}, ContainerPoint{},
+var wireTypes = []any{Health{}, SourceStatus{}, SystemAnswer{}, SystemPoint{}, SeriesAnswer{}, ContainerPoint{}, SeriesSetAnswer{}, SeriesColumns{},
 	ContainersAnswer{}, ContainerFigures{}, TaskStates{}, Container{}, Cgroups{}, TopAnswer{}, TopContainer{}, ProcessesAnswer{}, ProcessPoint{},
 	EventsAnswer{}, Event{}, CrossCheckAnswer{}, CrossCheck{}, Tolerance{}, Absence{}, Drift{}, Duplicate{},
 	StreamTick{}, StreamContainer{}, ErrorAnswer{}, State{}, DockerStatus{},
