@@ -212,6 +212,22 @@ func (c *Client) Series(ctx context.Context, id string, r Range) (apiv1.SeriesAn
 	return a, c.get(ctx, "/api/v1/containers/"+url.PathEscape(id)+"/series", r.values(), &a)
 }
 
+// SeriesSet returns several containers' points over one range in one
+// answer, as columns: ids are full ids, unique prefixes or names (at
+// most apiv1.MaxSeriesSetIDs); fields are names of apiv1.SeriesFigures
+// (none: all of them).
+func (c *Client) SeriesSet(ctx context.Context, ids, fields []string, r Range) (apiv1.SeriesSetAnswer, error) {
+	v := r.values()
+	for _, id := range ids {
+		v.Add("id", id)
+	}
+	if len(fields) > 0 {
+		v.Set("fields", strings.Join(fields, ","))
+	}
+	var a apiv1.SeriesSetAnswer
+	return a, c.get(ctx, "/api/v1/containers/series", v, &a)
+}
+
 // TopQuery selects a ranking of containers over a range: By is one of
 // apiv1.TopFigures, Rank apiv1.RankMean or apiv1.RankPeak ("": mean), N
 // how many (0: the API's default, 5).

@@ -86,6 +86,11 @@ func TestClient(t *testing.T) {
 	if err != nil || series.ID != historytest.ID(1) || len(series.Points) != 10 || series.Points[0].CPUPercent != 1 {
 		t.Fatalf("series by name: %+v %v", series.ID, err)
 	}
+	set, err := c.SeriesSet(ctx, []string{"kw-synthetic-1", historytest.ID(0)}, []string{"cpu_percent"}, r)
+	if err != nil || len(set.Series) != 2 || set.Series[0].ID != historytest.ID(1) || len(set.Series[0].TimesMs) != 10 ||
+		set.Series[0].Values[0][0] != 1 || set.Series[1].Values[0][0] != 0 {
+		t.Fatalf("series set: %+v %v", set, err)
+	}
 	cs, err := c.Containers(ctx, ContainersQuery{All: true, Limit: 10})
 	if err != nil || len(cs.Containers) != 1 || cs.Containers[0].Name != "kw-synthetic-0" {
 		t.Fatalf("containers: %+v %v", cs, err)
