@@ -59,6 +59,7 @@ type kwardend struct {
 	dir    string
 	bins   agentBins
 	engine *dockertest.Daemon
+	args   []string // sources, Docker, policy
 	cmd    *exec.Cmd
 	done   chan struct{}
 	c      *client.Client
@@ -90,20 +91,33 @@ func startAgent(t testing.TB, name string, bins agentBins, engine *dockertest.Da
 	if err := os.WriteFile(filepath.Join(policies, "catalogue.json"), cat, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	k := &kwardend{name: name, addr: addr, dir: dir, bins: bins, engine: engine}
-	k.c, err = client.New(client.Options{Addr: "http://" + addr, Token: testToken, Timeout: 10 * time.Second})
-	if err != nil {
+	k := &kwardend{name: name, addr: freeAddr(t), dir: dir, bins: bins, engine: engine,
+		args: []string{"-sources", "ebpf", "-docker-host", engine.Host,
+			"-policy-dir", filepath.Join(dir, "policies"), "-policy", "newest-per-kind"}}
+	if k.c, err = newClient(k.addr); err != nil {
 		t.Fatal(err)
 	}
 	k.start(t)
 	t.Cleanup(k.stop)
 	return k
+}
+
+// freeAddr is a loopback address nothing listens on: the agent's, kept
+// across its restarts.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// newClient is the test's own client of an agent, to check the plugin's
+// frames against.
+func newClient(addr string) (*client.Client, error) {
+	return client.New(client.Options{Addr: "http://" + addr, Token: testToken, Timeout: 10 * time.Second})
 }
 
 // url is the agent's base URL.
@@ -112,10 +126,8 @@ func (k *kwardend) url() string { return "http://" + k.addr }
 // start runs the binary and waits until the agent has ticked.
 func (k *kwardend) start(t testing.TB) {
 	t.Helper()
-	k.cmd = exec.Command(k.bins.kwardend, "-listen", k.addr, "-interval", "1s", "-sources", "ebpf",
-		"-db", filepath.Join(k.dir, "history.db"), "-docker-host", k.engine.Host,
-		"-token-file", filepath.Join(k.dir, "token"),
-		"-policy-dir", filepath.Join(k.dir, "policies"), "-policy", "newest-per-kind")
+	k.cmd = exec.Command(k.bins.kwardend, append([]string{"-listen", k.addr, "-interval", "1s",
+		"-db", filepath.Join(k.dir, "history.db"), "-token-file", filepath.Join(k.dir, "token")}, k.args...)...)
 	log, err := os.OpenFile(filepath.Join(k.dir, "kwardend.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)

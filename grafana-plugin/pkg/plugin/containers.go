@@ -17,11 +17,6 @@ import (
 // query gives unless it names others: CPU, memory and I/O.
 var defaultContainerFields = []string{"cpu_percent", "rss_bytes", "read_bytes_per_second", "write_bytes_per_second"}
 
-// seriesAtOnce bounds the series calls one query makes to one agent at
-// a time; the agent serves history queries in turns anyway, and more
-// would only queue there.
-const seriesAtOnce = 4
-
 // maxRemovedPages bounds the pages of removed containers read for one
 // query (1,000 each, the agent's default).
 const maxRemovedPages = 10
@@ -93,41 +88,48 @@ func filterContainers(cs []apiv1.ContainerFigures, q models.Query, s span) []api
 	return out
 }
 
-// containerSeries asks for each container's points, a few at a time,
-// and makes one wide frame per container labelled with the agent, the
-// container's name, id and kind.
+// containerSeries asks for the containers' points in one call (one
+// pass over the agent's history, answered as columns) and makes one
+// wide frame per container labelled with the agent, the container's
+// name, id and kind.
 func containerSeries(ctx context.Context, a *agent, cs []apiv1.ContainerFigures, s span, fields []string) (data.Frames, error) {
-	frames := make(data.Frames, len(cs))
-	errs := make([]error, len(cs))
-	sem := make(chan struct{}, seriesAtOnce)
-	done := make(chan struct{})
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(cs))
 	for i := range cs {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			ans, err := a.c.Series(ctx, cs[i].ID, s.rng())
-			if err != nil {
-				errs[i] = fmt.Errorf("container %s: %w", cs[i].Name, err)
-				return
-			}
-			frames[i] = containerFrame(a, &cs[i].Container, ans.Points, fields)
-		}()
+		ids[i] = cs[i].ID
 	}
-	for range cs {
-		<-done
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	var asked []string
+	for _, f := range fields {
+		if af := apiField(f); !slices.Contains(asked, af) {
+			asked = append(asked, af)
 		}
 	}
+	ans, err := a.c.SeriesSet(ctx, ids, asked, s.forSeries(len(ids)).rng())
+	if err != nil {
+		return nil, err
+	}
+	if len(ans.Series) != len(cs) {
+		return nil, fmt.Errorf("series of %d containers, asked for %d", len(ans.Series), len(cs))
+	}
+	frames := make(data.Frames, len(cs))
+	for i := range cs {
+		frames[i] = containerFrame(a, &cs[i].Container, ans.Series[i], ans.Fields, fields)
+	}
 	return frames, nil
+}
+
+// apiField is the agent's figure a plugin field is made from: the I/O
+// rates come from the cumulative counters.
+func apiField(f string) string {
+	switch f {
+	case "read_bytes_per_second":
+		return "read_bytes"
+	case "write_bytes_per_second":
+		return "write_bytes"
+	}
+	return f
 }
 
 // containerLabels are what tell a container's series apart.
@@ -144,27 +146,23 @@ func containerLabels(a *agent, c *apiv1.Container) data.Labels {
 
 func shortID(id string) string { return id[:min(12, len(id))] }
 
-// containerFrame is one container's points as a wide frame of the
+// containerFrame is one container's columns as a wide frame of the
 // fields named (models.ContainerFields). The I/O rates come from the
 // cumulative counters, point to point; the first point has none.
-func containerFrame(a *agent, c *apiv1.Container, pts []apiv1.ContainerPoint, fields []string) *data.Frame {
-	times := make([]time.Time, len(pts))
-	for i, p := range pts {
-		times[i] = p.Time
+func containerFrame(a *agent, c *apiv1.Container, col apiv1.SeriesColumns, colFields, fields []string) *data.Frame {
+	times := make([]time.Time, len(col.TimesMs))
+	for i, ms := range col.TimesMs {
+		times[i] = time.UnixMilli(ms)
 	}
 	labels := containerLabels(a, c)
 	var fs []*data.Field
 	for _, name := range fields {
-		switch name {
-		case "read_bytes_per_second", "write_bytes_per_second":
-			fs = append(fs, numberField(name, labels, rates(pts, name == "read_bytes_per_second")))
-		default:
-			vals := make([]float64, len(pts))
-			for i := range pts {
-				vals[i] = containerFigure(&pts[i], name)
-			}
-			fs = append(fs, numberField(name, labels, vals))
+		vals := col.Values[slices.Index(colFields, apiField(name))]
+		if name != apiField(name) {
+			fs = append(fs, numberField(name, labels, rates(times, vals)))
+			continue
 		}
+		fs = append(fs, numberField(name, labels, vals))
 	}
 	f := seriesFrame(c.Name, times, fs...)
 	if len(fields) == 1 {
@@ -173,41 +171,17 @@ func containerFrame(a *agent, c *apiv1.Container, pts []apiv1.ContainerPoint, fi
 	return f
 }
 
-func containerFigure(p *apiv1.ContainerPoint, name string) float64 {
-	switch name {
-	case "cpu_percent":
-		return p.CPUPercent
-	case "rss_bytes":
-		return float64(p.RSSBytes)
-	case "ram_percent":
-		return p.RAMPercent
-	case "memory_usage_bytes":
-		return float64(p.MemUsageBytes)
-	case "memory_working_set_bytes":
-		return float64(p.WorkingSetBytes)
-	case "processes":
-		return float64(p.Processes)
-	case "threads":
-		return float64(p.Threads)
-	}
-	return 0
-}
-
-// rates are bytes per second between consecutive points of a
-// cumulative counter; a counter that went back (a restarted process
-// group) starts over rather than giving a negative rate.
-func rates(pts []apiv1.ContainerPoint, read bool) []*float64 {
-	out := make([]*float64, len(pts))
-	for i := 1; i < len(pts); i++ {
-		dt := pts[i].Time.Sub(pts[i-1].Time).Seconds()
-		a, b := pts[i-1].WriteBytes, pts[i].WriteBytes
-		if read {
-			a, b = pts[i-1].ReadBytes, pts[i].ReadBytes
-		}
-		if dt <= 0 || b < a {
+// rates are per second between consecutive values of a cumulative
+// counter; a counter that went back (a restarted process group) starts
+// over rather than giving a negative rate.
+func rates(times []time.Time, counter []float64) []*float64 {
+	out := make([]*float64, len(counter))
+	for i := 1; i < len(counter); i++ {
+		dt := times[i].Sub(times[i-1]).Seconds()
+		if dt <= 0 || counter[i] < counter[i-1] {
 			continue
 		}
-		r := float64(b-a) / dt
+		r := (counter[i] - counter[i-1]) / dt
 		out[i] = &r
 	}
 	return out

@@ -60,6 +60,24 @@ func (s span) rng() client.Range {
 	return client.Range{From: client.Time(s.from), To: client.Time(s.to), Step: s.step}
 }
 
+// seriesBudget bounds the points of one query's series together (per
+// agent): a panel of 50 containers gets a coarser step than a panel of
+// one, since no panel draws 50 lines of 900 points apart, and the
+// agent's answer and the frames stay small (docs/benchmarks.md).
+const seriesBudget = 10_000
+
+// forSeries is the span for n series: its step coarsened, to whole
+// seconds, until the n series fit seriesBudget.
+func (s span) forSeries(n int) span {
+	if n <= 1 {
+		return s
+	}
+	if min := s.to.Sub(s.from) * time.Duration(n) / seriesBudget; s.step < min {
+		s.step = (min + time.Second - 1).Truncate(time.Second)
+	}
+	return s
+}
+
 // agentFrames is what one query asks of one agent.
 type agentFrames func(ctx context.Context, a *agent, s span, q models.Query) (data.Frames, error)
 
