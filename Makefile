@@ -200,6 +200,7 @@ bench:
 	$(GO) run ./test/cmd/policybench
 	$(GO) run ./test/cmd/reactbench
 	$(GO) run ./test/cmd/procviewbench
+	$(MAKE) grafana-bench
 
 # kwardend side by side with a peer exporter (cAdvisor) that is already
 # running on a Docker engine: docs/benchmarks.md says how it was set up.
