@@ -6,15 +6,17 @@ import (
 )
 
 // CrossCheck is the kernel cross-check dashboard: whether the module's
-// and eBPF's views agree over time, the last comparison's counts, and
-// every discrepancy of the range.
+// and eBPF's views agree over time, the last comparison's counts, the
+// processes hidden from /proc, and every discrepancy of the range.
 func CrossCheck() *dashboard.DashboardBuilder {
 	return base("kwarden-crosscheck", "kwarden: kernel cross-check",
-		"The kernel module's view against eBPF's, process by process: agreement over time, the last comparison and the discrepancies (docs/crosscheck.md).").
+		"The kernel module's view against eBPF's, process by process, and both against /proc: agreement over time, the last comparison, the processes hidden from /proc and the discrepancies (docs/crosscheck.md).").
 		WithPanel(seriesPanel("Agreement and discrepancies over time", "none", 24,
 			models.Query{QueryType: models.QueryCrossCheck})).
 		WithPanel(tablePanel("The last comparison", 24, 5, models.Query{QueryType: models.QueryCrossCheck, View: "summary"})).
-		WithPanel(tablePanel("Discrepancies: missing processes, drift, duplicates", 24, 10,
+		WithPanel(tablePanel("Processes hidden from /proc (the third view)", 24, 6,
+			models.Query{QueryType: models.QueryCrossCheck, View: "hidden"})).
+		WithPanel(tablePanel("Discrepancies: missing processes, drift, duplicates, hidden and shown again", 24, 10,
 			models.Query{QueryType: models.QueryCrossCheck, View: "discrepancies"})).
 		WithPanel(seriesPanel("Processes each tick", "none", 24, sys("processes")))
 }

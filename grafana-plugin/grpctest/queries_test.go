@@ -19,6 +19,9 @@ import (
 // and the agent's own API read the same points; at 1,000 points and a
 // 1 s interval the plugin asks for a 1 s step.
 func (l *lab) window() (time.Time, time.Time) {
+	if !l.until.IsZero() {
+		return l.started.Truncate(time.Second), l.until
+	}
 	to := time.Now().Add(-2 * time.Second).Truncate(time.Second)
 	return l.started.Truncate(time.Second), to
 }
@@ -104,6 +107,8 @@ func ctx(t *testing.T) context.Context {
 func TestQueries(t *testing.T) {
 	l := setUp(t)
 	from, to := l.window()
+	l.until = to // every query of this test over the same range
+	defer func() { l.until = time.Time{} }()
 
 	t.Run("system", func(t *testing.T) {
 		l.both(t, l.ask(t, "system", `{}`), func(t *testing.T, k *kwardend, fs data.Frames) {
@@ -319,13 +324,20 @@ func TestQueries(t *testing.T) {
 			}
 			disc := floats(field(t, fs[0], "discrepancies"))
 			agree := floats(field(t, fs[0], "agreement"))
+			hidden := floats(field(t, fs[0], "hidden"))
 			if len(disc) != len(api.Points) {
 				t.Fatalf("%d points, the API has %d", len(disc), len(api.Points))
 			}
+			seen := false
 			for i, p := range api.Points {
-				if disc[i] != float64(p.Discrepancies) || (agree[i] == 1) != (p.Discrepancies == 0) {
-					t.Fatalf("point %d: %v discrepancies, agreement %v; the API's %d", i, disc[i], agree[i], p.Discrepancies)
+				if disc[i] != float64(p.Discrepancies) || (agree[i] == 1) != (p.Discrepancies == 0) || hidden[i] != float64(p.Hidden) {
+					t.Fatalf("point %d: %v discrepancies, agreement %v, %v hidden; the API's %d and %d", i, disc[i], agree[i], hidden[i],
+						p.Discrepancies, p.Hidden)
 				}
+				seen = seen || p.Hidden > 0
+			}
+			if !seen {
+				t.Fatal("no point counts the hidden process")
 			}
 		})
 	})
@@ -334,6 +346,24 @@ func TestQueries(t *testing.T) {
 		l.both(t, l.ask(t, "crosscheck", `{"view":"discrepancies"}`), func(t *testing.T, k *kwardend, fs data.Frames) {
 			if got, want := fs[0].Rows(), len(events(t, k, "crosscheck.")); got != want {
 				t.Fatalf("%d discrepancies, the API has %d crosscheck events", got, want)
+			}
+		})
+	})
+
+	t.Run("crosscheck/hidden", func(t *testing.T) {
+		l.both(t, l.ask(t, "crosscheck", `{"view":"hidden"}`), func(t *testing.T, k *kwardend, fs data.Frames) {
+			api, err := k.c.CrossCheck(ctx(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if api.ProcView == nil || fs[0].Rows() != len(api.ProcView.Hidden) || fs[0].Rows() == 0 {
+				t.Fatalf("%d hidden rows, the API's procview %+v", fs[0].Rows(), api.ProcView)
+			}
+			pids := field(t, fs[0], "pid")
+			for i, h := range api.ProcView.Hidden {
+				if pids.At(i).(int64) != int64(h.PID) || !strings.Contains(field(t, fs[0], "evidence").At(i).(string), "mounted over") {
+					t.Fatalf("row %d: pid %v, the API's %+v", i, pids.At(i), h)
+				}
 			}
 		})
 	})

@@ -3,8 +3,11 @@ package grpctest
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +35,11 @@ type lab struct {
 	g         *grafana
 	ds        datasource // both agents, the right token
 	started   time.Time
+	// until, when set, ends every window: a test that compares the
+	// plugin's answers with the API's over one range sets it, or a
+	// second passing between its calls would give each a different
+	// range.
+	until time.Time
 }
 
 var shared struct {
@@ -88,6 +96,19 @@ func newLab(t *testing.T) *lab {
 			t.Fatal(err)
 		}
 	}
+	// A process hidden from /proc (a bind mount over its directory), so
+	// that the third view has one to report on each agent.
+	hide(t, ctx)
+	for _, k := range []*kwardend{l.a, l.b} {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			if ans, err := k.c.CrossCheck(ctx); err == nil && ans.ProcView != nil && len(ans.ProcView.Hidden) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no hidden process reported", k.name)
+			}
+		}
+	}
 	time.Sleep(6 * time.Second) // history after the removal, and policy rounds
 	l.g = launch(tb, l.pluginBin)
 	l.ds = datasource{id: 1, updated: time.Now(), token: testToken,
@@ -114,6 +135,30 @@ func (l *labTB) TempDir() string {
 		l.Fatal(err)
 	}
 	return d
+}
+
+// hide starts a sleep and bind-mounts an empty directory over its /proc
+// directory, for the rest of the test binary.
+func hide(t *testing.T, ctx context.Context) {
+	t.Helper()
+	cmd := exec.Command("sleep", "3600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	empty, err := os.MkdirTemp("", "kwgrpc-empty-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := "/proc/" + strconv.Itoa(cmd.Process.Pid)
+	if err := syscall.Mount(empty, target, "", syscall.MS_BIND, ""); err != nil {
+		t.Fatalf("bind mount over %s: %v", target, err)
+	}
+	cleanups = append(cleanups, func() {
+		syscall.Unmount(target, syscall.MNT_DETACH)
+		cmd.Process.Kill()
+		cmd.Wait()
+		os.Remove(empty)
+	})
 }
 
 func firstSpawned(t testing.TB, k *kwardend) string {

@@ -18,7 +18,7 @@ export const VIEWS: Record<QueryType, string[]> = {
   top: ['series', 'table'],
   processes: ['count', 'top'],
   events: ['table', 'annotations'],
-  crosscheck: ['agreement', 'discrepancies', 'summary'],
+  crosscheck: ['agreement', 'discrepancies', 'summary', 'hidden'],
   policy: ['active', 'history'],
 };
 
@@ -32,6 +32,7 @@ export const SYSTEM_FIELDS = [
   'processes',
   'containers',
   'discrepancies',
+  'hidden',
 ];
 
 /** The figures a containers series may pick. */

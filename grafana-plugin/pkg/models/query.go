@@ -32,7 +32,7 @@ var Views = map[string][]string{
 	QueryTop:        {"series", "table"},
 	QueryProcesses:  {"count", "top"},
 	QueryEvents:     {"table", "annotations"},
-	QueryCrossCheck: {"agreement", "discrepancies", "summary"},
+	QueryCrossCheck: {"agreement", "discrepancies", "summary", "hidden"},
 	QueryPolicy:     {"active", "history"},
 }
 
@@ -40,7 +40,7 @@ var Views = map[string][]string{
 // by the API's JSON names; the first ones are the default.
 var (
 	SystemFields = []string{"mem_total_bytes", "mem_used_bytes", "mem_free_bytes", "mem_available_bytes",
-		"cpu_percent", "processes", "containers", "discrepancies"}
+		"cpu_percent", "processes", "containers", "discrepancies", "hidden"}
 	ContainerFields = []string{"cpu_percent", "rss_bytes", "ram_percent", "memory_usage_bytes",
 		"memory_working_set_bytes", "read_bytes_per_second", "write_bytes_per_second", "processes", "threads"}
 )

@@ -62,6 +62,8 @@ func systemFigure(p *apiv1.SystemPoint, name string) float64 {
 		return float64(p.Containers)
 	case "discrepancies":
 		return float64(p.Discrepancies)
+	case "hidden":
+		return float64(p.Hidden)
 	}
 	return 0
 }
