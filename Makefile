@@ -33,7 +33,8 @@ FUZZ_TARGETS = \
 	./internal/duration:FuzzParse
 
 .PHONY: images all build install install-check deps demo kmod-demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench peerbench clean \
-	grafana-plugin test-grafana lint-grafana grafana-bench
+	grafana-plugin test-grafana lint-grafana grafana-bench \
+	payload image lab lab-stop
 
 all: kmod-check
 
@@ -82,6 +83,22 @@ deps:
 # B; then kwardenctl status and /metrics. Everything it started it stops.
 demo: build
 	$(GO) run ./test/cmd/agentdemo -bin bin
+
+# The lab appliance (image/, docs/lab.md). The payload is what the one
+# provisioning path installs; make image builds the Debian 13 qcow2
+# offline (out/image/kwarden-lab.qcow2), make lab boots it under qemu
+# and waits for the agent.
+payload:
+	@GO=$(GO) MAKE=$(MAKE) image/payload.sh
+
+image: payload
+	@image/build.sh
+
+lab: image
+	@image/lab.sh start
+
+lab-stop:
+	@image/lab.sh stop
 
 # The module's demo: boot the 6.12 kernel under qemu with the module,
 # show what it publishes, and cross-check it against the eBPF view.
