@@ -7,6 +7,8 @@
 #   kmod/       the module's source and dkms.conf
 #   images/     kwarden/load:<kind>, docker save'd (built by a private dockerd)
 #   keys/       Vagrant's insecure public key (Debian's vagrant package)
+#   cloud-init/ the seed with which Packer's base (Debian's cloud image)
+#               makes the vagrant user (image/kwarden.pkr.hcl)
 #   VERSION     git describe
 # The saved images are cached under ~/.cache/kwarden/image by the
 # checksum of what goes into them.
@@ -35,6 +37,17 @@ cp kmod/*.c kmod/*.h kmod/Kbuild kmod/Makefile kmod/dkms.conf "$new/kmod/"
 key=$(ls /usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub 2>/dev/null | sort -V | tail -1 || true)
 [[ -n $key ]] || { echo "payload: Vagrant's insecure key not found: apt-get install vagrant (make deps)" >&2; exit 1; }
 cp "$key" "$new/keys/vagrant.pub"
+mkdir -p "$new/cloud-init"
+printf 'instance-id: kwarden-lab\nlocal-hostname: kwarden-lab\n' >"$new/cloud-init/meta-data"
+cat >"$new/cloud-init/user-data" <<SEED
+#cloud-config
+users:
+  - name: vagrant
+    shell: /bin/bash
+    sudo: "ALL=(ALL) NOPASSWD:ALL"
+    ssh_authorized_keys:
+      - $(cat "$key")
+SEED
 
 # The workload images: built FROM scratch by scripts/images.sh in a
 # private dockerd (no bridge, no iptables), saved, and cached by the

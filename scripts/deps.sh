@@ -31,6 +31,15 @@ apt-get install -y -qq --no-install-recommends \
 	clang llvm libbpf-dev bpftool docker.io prometheus protobuf-compiler \
 	"$h61" "$h612" >/dev/null
 
+# The lab appliance (make image, box, lab, image-test, image-check):
+# mmdebstrap and Debian's keyring for the Debian 13 rootfs, e2fsprogs
+# (mkfs.ext4 -d), fdisk (sfdisk), qemu-utils (qemu-img), Packer and
+# Vagrant with vagrant-libvirt for their validation (and Vagrant's
+# insecure key), ssh for the boot test, shellcheck.
+apt-get install -y -qq --no-install-recommends \
+	mmdebstrap debian-archive-keyring e2fsprogs fdisk qemu-utils \
+	packer vagrant vagrant-libvirt openssh-client curl jq shellcheck >/dev/null
+
 # Go tools used by make lint.
 if ! command -v staticcheck >/dev/null; then
 	GOFLAGS=-mod=mod go install honnef.co/go/tools/cmd/staticcheck@v0.8.2

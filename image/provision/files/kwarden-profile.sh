@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # kwarden lab: kwardenctl reads the API token of this machine from the
 # user's own copy (made at first boot by kwarden-lab-token.service).
 if [ -r "$HOME/.config/kwarden/token" ]; then
