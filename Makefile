@@ -34,7 +34,7 @@ FUZZ_TARGETS = \
 
 .PHONY: images all build install install-check deps demo kmod-demo test test-go kmod-check dkms-check generate generate-check vmlinux fuzz lint bench peerbench clean \
 	grafana-plugin test-grafana lint-grafana grafana-bench \
-	payload image lab lab-stop
+	payload image box lab lab-stop image-test image-check
 
 all: kmod-check
 
@@ -86,13 +86,17 @@ demo: build
 
 # The lab appliance (image/, docs/lab.md). The payload is what the one
 # provisioning path installs; make image builds the Debian 13 qcow2
-# offline (out/image/kwarden-lab.qcow2), make lab boots it under qemu
-# and waits for the agent.
+# offline (out/image/kwarden-lab.qcow2), make box the vagrant-libvirt
+# box (out/box), make lab boots the image under qemu and waits for the
+# agent.
 payload:
 	@GO=$(GO) MAKE=$(MAKE) image/payload.sh
 
 image: payload
 	@image/build.sh
+
+box: image
+	@image/box.sh
 
 lab: image
 	@image/lab.sh start
@@ -100,12 +104,25 @@ lab: image
 lab-stop:
 	@image/lab.sh stop
 
+# Boots the image twice (the history must survive the reboot) and the
+# box's disk under TCG, and checks the lab from outside: the forwarded
+# ports, SSH as vagrant, the serial console (test/imagetest). Consoles
+# are kept in out/imagetest.
+image-test: box
+	$(GO) test -count=1 -v -tags imagetest -timeout 45m ./test/imagetest \
+		-image $(CURDIR)/out/image/kwarden-lab.qcow2 -box $(CURDIR)/out/box/kwarden-lab-libvirt.box -logs $(CURDIR)/out/imagetest
+
+# The Packer template, the Vagrantfile and the lab's scripts, checked
+# offline (image/check.sh).
+image-check:
+	@bash image/check.sh
+
 # The module's demo: boot the 6.12 kernel under qemu with the module,
 # show what it publishes, and cross-check it against the eBPF view.
 kmod-demo:
 	$(GO) run ./test/cmd/kmoddemo
 
-test: kmod-check dkms-check generate-check install-check test-go fuzz test-grafana
+test: kmod-check dkms-check generate-check install-check image-check test-go fuzz test-grafana
 
 # -p 1: the VM tests of several packages must not share the 2 cores, or
 # a TCG guest can starve long enough to trip the kernel's stall detectors.
@@ -175,7 +192,9 @@ vmlinux:
 lint: lint-grafana
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags imagetest ./test/imagetest
 	staticcheck ./...
+	staticcheck -tags imagetest ./test/imagetest
 
 # The Grafana datasource plugin (grafana-plugin/, a Go module of its own
 # beside the root one): the frontend with Grafana's toolchain (webpack

@@ -93,6 +93,11 @@ func (p *consoleParser) result() *Result {
 	return &r
 }
 
+// Sanitize returns a console line without ANSI escape sequences and
+// control characters other than tab: what a disk-booted guest's console
+// (SeaBIOS, GRUB, systemd's colours) looks like to a person.
+func Sanitize(l string) string { return sanitize(l) }
+
 // sanitize removes ANSI escape sequences (SeaBIOS clears the screen) and
 // control characters other than tab from a console line.
 func sanitize(l string) string {
