@@ -84,7 +84,7 @@ deps:
 demo: build
 	$(GO) run ./test/cmd/agentdemo -bin bin
 
-# The lab appliance (image/, docs/lab.md). The payload is what the one
+# The lab appliance (image/, docs/appliance.md). The payload is what the one
 # provisioning path installs; make image builds the Debian 13 qcow2
 # offline (out/image/kwarden-lab.qcow2), make box the vagrant-libvirt
 # box (out/box), make lab boots the image under qemu and waits for the
