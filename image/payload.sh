@@ -9,6 +9,9 @@
 #   keys/       Vagrant's insecure public key (Debian's vagrant package)
 #   cloud-init/ the seed with which Packer's base (Debian's cloud image)
 #               makes the vagrant user (image/kwarden.pkr.hcl)
+#   grafana/    the Grafana plugin (make grafana-plugin: plugin/, its dist)
+#               and its provisioning files (provisioning/)
+#   lab/        the lab guide (docs/lab), for the student's home
 #   VERSION     git describe
 # The saved images are cached under ~/.cache/kwarden/image by the
 # checksum of what goes into them.
@@ -89,6 +92,13 @@ else
 	mv "$tmp/load.tar" "$saved"
 fi
 cp "$saved" "$new/images/kwarden-load.tar"
+
+say "the Grafana plugin (make grafana-plugin) and its provisioning; the lab guide"
+"$MAKE" -s grafana-plugin >/dev/null
+install -d "$new/grafana"
+cp -a grafana-plugin/dist "$new/grafana/plugin"
+cp -a grafana-plugin/provisioning "$new/grafana/provisioning"
+cp -a docs/lab "$new/lab"
 
 git describe --always --dirty >"$new/VERSION" 2>/dev/null || echo unknown >"$new/VERSION"
 rm -rf "$out"

@@ -4,8 +4,9 @@
 # running Debian 13 (image/kwarden.pkr.hcl, Vagrantfile). It runs the
 # steps in steps/ in order, each idempotent. Its payload (make payload)
 # holds this directory, the binaries (root/), the module's source
-# (kmod/), the workload images (images/) and Vagrant's insecure key
-# (keys/).
+# (kmod/), the workload images (images/), Vagrant's insecure key
+# (keys/), the Grafana plugin and its provisioning (grafana/) and the
+# lab guide (lab/).
 #
 #   KWARDEN_PAYLOAD=/tmp/kwarden-payload bash /tmp/kwarden-payload/provision/run.sh [STEP...]
 #
@@ -27,7 +28,7 @@ if [[ $(id -u) -ne 0 ]]; then
 	echo "provision: run as root" >&2
 	exit 1
 fi
-for d in root kmod images keys; do
+for d in root kmod images keys grafana lab; do
 	[[ -d $KWARDEN_PAYLOAD/$d ]] || { echo "provision: $KWARDEN_PAYLOAD/$d missing: build the payload with make payload" >&2; exit 1; }
 done
 

@@ -79,6 +79,7 @@ func TestImage(t *testing.T) {
 	l.measureAgent(t, ctx)
 	l.checkUnitsAndKernel(t, ctx)
 	l.logGrafana(t, ctx)
+	l.checkGrafanaPlugin(t, ctx)
 	decided := l.countDecisions(t, ctx, first)
 	l.powerOff(t, ctx)
 	if t.Failed() {
@@ -88,6 +89,10 @@ func TestImage(t *testing.T) {
 	// The second boot of the same disk keeps the agent's history.
 	l = boot(t, ctx, "boot2", disk, logs, key)
 	l.checkHistoryKept(t, ctx, first, removed, decided)
+	// The lab guide, page by page, as a student runs it (docs/lab):
+	// a command in the guide that stops working fails here.
+	root, _ := filepath.Abs("../..")
+	t.Run("guide", func(t *testing.T) { l.runLabGuide(t, ctx, root, key) })
 	l.checkUnitsAndKernel(t, ctx)
 	l.powerOff(t, ctx)
 

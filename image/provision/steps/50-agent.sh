@@ -44,12 +44,19 @@ install_file kwarden-lab-token /usr/lib/kwarden/lab/kwarden-lab-token 0755
 sed "s/@USER@/$KWARDEN_LAB_USER/" "$KWARDEN_PROVISION/files/kwarden-lab-token.service" >/etc/systemd/system/kwarden-lab-token.service
 chmod 0644 /etc/systemd/system/kwarden-lab-token.service
 install_file kwarden-profile.sh /etc/profile.d/kwarden.sh 0644
+# Course mode writes the course's final graphs whenever kwardend stops
+# (a shutdown of the lab included) into a directory everyone can read.
+# It leaves the generator's timer alone: a reboot of the lab must not
+# end its generator (the teacher's section of docs/lab says how to have
+# the course's full shutdown, timer removal included).
+install -d -m 0755 /var/lib/kwarden-graphs
 config=$(jq -n --arg use "$KWARDEN_POLICY" --slurpfile cfg "$KWARDEN_PROVISION/files/quota-rule-b.json" '{
 	listen: "0.0.0.0:9070",
 	token_file: "/etc/kwarden/api.token",
 	policy: {dir: "/usr/lib/kwarden/policies", use: $use,
 		config: (if $use == "quota" then $cfg[0] else null end),
-		protect: {names: ["grafana", "prometheus"]}}
+		protect: {names: ["grafana", "prometheus"]}},
+	course: {report_dir: "/var/lib/kwarden-graphs", generator_timer: ""}
 } | if .policy.config == null then del(.policy.config) else . end')
 printf '%s\n' "$config" >/etc/kwarden/kwardend.json
 chmod 0600 /etc/kwarden/kwardend.json
