@@ -110,7 +110,13 @@ type Enforcer struct {
 	// acted are the victims of finished actions, with when they ended:
 	// the next tick's view can still list a container just stopped or
 	// removed (Docker's events lag), and a second stop would only fail.
-	acted  map[string]time.Time
+	acted map[string]time.Time
+	// told holds, for a victim in flight or just acted on, which of the
+	// two refusals ("being acted on", "acted on") its audit has had: a
+	// policy that names it again every round until the view catches up
+	// (quota did for each removal, some twenty rounds at a 1 s tick
+	// under TCG) is recorded once for each, not once a round.
+	told   map[string]string
 	recent []time.Time // action starts in the last minute
 	wg     sync.WaitGroup
 }
@@ -128,7 +134,7 @@ func New(docker Docker, opt Options, log *slog.Logger, report func(Outcome)) (*E
 		report = func(Outcome) {}
 	}
 	return &Enforcer{docker: docker, opt: opt, log: log, report: report, now: time.Now, inFlight: map[string]bool{},
-		acted: map[string]time.Time{}}, nil
+		acted: map[string]time.Time{}, told: map[string]string{}}, nil
 }
 
 // Protects says whether c is out of every policy's reach, and why. The
@@ -200,8 +206,11 @@ func (e *Enforcer) Apply(ctx context.Context, r Round) {
 		if ok {
 			o.Victim = *c
 		}
-		why := e.refusal(d, c, ok, seen)
+		why, repeat := e.refusal(d, c, ok, seen)
 		seen[d.ContainerID] = true
+		if why != "" && e.toldBefore(c, repeat) {
+			continue // this repeat of an action in flight or done is on record
+		}
 		switch {
 		case why != "" && quiet.refused >= maxRefusalsReported:
 			quiet.add(why)
@@ -265,23 +274,30 @@ func (q *refusals) String() string {
 	return b.String()
 }
 
-// refusal says why d must not be acted on, or "".
-func (e *Enforcer) refusal(d policy.Decision, c *policy.Container, found bool, seen map[string]bool) string {
+// Kinds of repeated refusals (refusal's second result).
+const (
+	repeatInFlight = "in flight"
+	repeatActed    = "acted"
+)
+
+// refusal says why d must not be acted on, or "", and for a victim in
+// flight or just acted on, which of the two it is.
+func (e *Enforcer) refusal(d policy.Decision, c *policy.Container, found bool, seen map[string]bool) (string, string) {
 	switch {
 	case d.ContainerID == "":
-		return "names no container"
+		return "names no container", ""
 	case !found:
-		return "not a running container of this round"
+		return "not a running container of this round", ""
 	case d.Action != policy.Stop && d.Action != policy.Kill && d.Action != policy.Remove:
-		return fmt.Sprintf("unknown action %v", d.Action)
+		return fmt.Sprintf("unknown action %v", d.Action), ""
 	case seen[d.ContainerID]:
-		return "named twice in one round"
+		return "named twice in one round", ""
 	}
 	if why, ok := e.opt.Protect.Protects(c.ID, c.Name, c.Labels); ok {
-		return why
+		return why, ""
 	}
 	if c.Protected {
-		return "protected"
+		return "protected", ""
 	}
 	e.mu.Lock()
 	busy := e.inFlight[c.ID]
@@ -289,11 +305,26 @@ func (e *Enforcer) refusal(d policy.Decision, c *policy.Container, found bool, s
 	e.mu.Unlock()
 	switch {
 	case busy:
-		return "already being acted on"
+		return "already being acted on", repeatInFlight
 	case acted:
-		return fmt.Sprintf("already acted on at %s; the view has not caught up", at.Format(time.TimeOnly))
+		return fmt.Sprintf("already acted on at %s; the view has not caught up", at.Format(time.TimeOnly)), repeatActed
 	}
-	return ""
+	return "", ""
+}
+
+// toldBefore reports whether c's refusal of this kind (repeat) is on
+// record already, and notes it when it is not.
+func (e *Enforcer) toldBefore(c *policy.Container, repeat string) bool {
+	if repeat == "" {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.told[c.ID] == repeat {
+		return true
+	}
+	e.told[c.ID] = repeat
+	return false
 }
 
 // forget drops the finished victims that the view no longer lists, or
@@ -305,6 +336,11 @@ func (e *Enforcer) forget(s *policy.Snapshot, now time.Time) {
 	for id, at := range e.acted {
 		if _, listed := s.Container(id); !listed || now.Sub(at) > time.Minute {
 			delete(e.acted, id)
+		}
+	}
+	for id := range e.told {
+		if !e.inFlight[id] && e.acted[id].IsZero() {
+			delete(e.told, id)
 		}
 	}
 }

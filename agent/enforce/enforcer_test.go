@@ -284,3 +284,66 @@ func TestProtection(t *testing.T) {
 		t.Error("short id accepted")
 	}
 }
+
+// A policy that names its victim again every round while the stop is in
+// flight, and after, until the view catches up: the audit has one
+// outcome of each kind, not one a round. The victim's stop signal is
+// one the process ignores, so Docker waits its stop timeout (1 s) and
+// the action is in flight that long.
+func TestRepeatsAreRecordedOnce(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	d := dockertest.ForTest(t, root)
+	ctx := context.Background()
+	out, err := d.Docker(ctx, "run", "-d", "--network", "none", "--name", "kwe-slow", "--stop-signal", "SIGWINCH",
+		"--label", "kwarden.kind=low", "kwarden/load:low")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Docker(context.Background(), "rm", "-f", "kwe-slow") })
+	id := strings.TrimSpace(string(out))
+	dc, err := client.NewClientWithOpts(client.WithHost(d.Host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &outcomes{}
+	e, err := New(dc, Options{StopTimeout: time.Second, MaxPerMinute: 100}, nil, rec.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &policy.Snapshot{Round: 1, Containers: []policy.Container{{ID: id, Name: "kwe-slow", Kind: "low"}}}
+	round := func() {
+		s.Time = time.Now()
+		e.Apply(ctx, Round{Snapshot: s, Policy: "p", Decisions: []policy.Decision{{ContainerID: id, Action: policy.Stop}}})
+	}
+	start := time.Now()
+	for time.Since(start) < 2500*time.Millisecond { // in flight ~1 s, then done, the view not caught up
+		round()
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.Wait()
+	count := map[string]int{}
+	rec.mu.Lock()
+	for _, o := range rec.all {
+		switch {
+		case o.Outcome == Done:
+			count["done"]++
+		case strings.HasPrefix(o.Why, "already being acted on"):
+			count["in flight"]++
+		case strings.HasPrefix(o.Why, "already acted on"):
+			count["acted"]++
+		default:
+			t.Errorf("outcome %+v", o)
+		}
+	}
+	rec.mu.Unlock()
+	if count["done"] != 1 || count["in flight"] != 1 || count["acted"] != 1 {
+		t.Errorf("outcomes by kind %v over some 50 rounds, want one of each", count)
+	}
+	// The view catches up (the container gone from it): a later action
+	// on a container of that id would be judged afresh.
+	s.Containers = nil
+	round()
+	if len(e.told) != 0 {
+		t.Errorf("still told of %v", e.told)
+	}
+}
