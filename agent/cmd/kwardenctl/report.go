@@ -46,8 +46,10 @@ func (c *cli) report(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("-to: %w", err)
 	}
-	if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
-		return fmt.Errorf("-o %s: not a directory", *dir)
+	// A directory that is not there yet is made (the user's own, as any
+	// mkdir -p would); one that is a file is an error before any query.
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return fmt.Errorf("-o %s: %w", *dir, err)
 	}
 	d, err := report.Collect(ctx, apiSource{c.api}, report.Query{From: from, To: to, Top: *n})
 	if err != nil {

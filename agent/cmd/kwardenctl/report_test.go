@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"image/png"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -19,31 +17,17 @@ import (
 	"github.com/kwarden/kwarden/agent/containers"
 	"github.com/kwarden/kwarden/agent/store"
 	"github.com/kwarden/kwarden/test/historytest"
+	"github.com/kwarden/kwarden/test/svgtest"
 )
 
-// svgText reads an SVG file, fails the test unless it is well-formed
-// XML, and returns its text (titles, axis labels, the legend).
+// svgText reads the SVG file at path and returns its text.
 func svgText(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := xml.NewDecoder(bytes.NewReader(b))
-	var text strings.Builder
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return text.String()
-		}
-		if err != nil {
-			t.Fatalf("%s is not well-formed XML: %v", path, err)
-		}
-		if cd, ok := tok.(xml.CharData); ok {
-			text.Write(cd)
-			text.WriteByte('\n')
-		}
-	}
+	return svgtest.Text(t, path, b)
 }
 
 // historyBackend is the real API over a history: ten minutes of three
@@ -127,6 +111,8 @@ func TestReport(t *testing.T) {
 		t.Errorf("ram.svg:\n%s", text)
 	}
 
+	// A directory not there yet is made.
+	dir = filepath.Join(dir, "png", "graphs")
 	out, err = ctl("-o", "json", "report", "-o", dir, "-format", "png", "-from", "now-30m")
 	if err != nil {
 		t.Fatalf("report -format png: %v\n%s", err, out)
@@ -152,7 +138,7 @@ func TestReport(t *testing.T) {
 		{"report", "-n", "0"},
 		{"report", "-from", "yesterday"},
 		{"report", "-to", "now-"},
-		{"report", "-o", filepath.Join(dir, "none")},
+		{"report", "-o", filepath.Join(dir, "ram.png")}, // a file, not a directory
 		{"report", "extra"},
 		{"report", "-from", "now", "-to", "now-1h"},
 		{"report", "-from", "now-10d", "-to", "now-9d", "-o", dir}, // no history there
