@@ -71,7 +71,7 @@ func Run(ctx context.Context, cli *client.Client, p Profile) ([]Started, error) 
 		if p.Lifetime > 0 {
 			cmd = append(cmd, "-duration", p.Lifetime.String())
 		}
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, startTimeout)
 		created, err := cli.ContainerCreate(cctx, &container.Config{
 			Image:  "kwarden/load:" + w.Kind,
 			Cmd:    cmd,
@@ -88,6 +88,11 @@ func Run(ctx context.Context, cli *client.Client, p Profile) ([]Started, error) 
 	}
 	return out, nil
 }
+
+// startTimeout bounds creating and starting one container. Docker takes
+// well under a second on a real machine; in the lab VM under TCG (no
+// KVM), a start was seen to take more than 30 s.
+const startTimeout = 2 * time.Minute
 
 // uniqueName is kind-timestamp-random, as the course's script named them.
 func uniqueName(kind string, now time.Time) (string, error) {
