@@ -2,15 +2,10 @@ package api
 
 import (
 	"encoding/json"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kwarden/kwarden/agent/apiv1"
-	"github.com/kwarden/kwarden/agent/containers"
-	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/store"
 )
 
@@ -18,36 +13,13 @@ import (
 // what the one-container route gives for that figure, a removed
 // container is found by name, and what is refused says why.
 func TestContainersSeriesSet(t *testing.T) {
-	s, err := store.Open(filepath.Join(t.TempDir(), "h.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	a := containers.Container{ID: idA, Name: "kw-a", Running: true, Created: t0}
-	b := containers.Container{ID: idB, Name: "kw-b", Created: t0}
-	for i := range 60 {
-		at := t0.Add(time.Duration(i) * time.Second)
-		tk := store.Tick{System: store.SystemPoint{Time: at, MemTotalBytes: 1 << 30},
-			Containers: map[string]store.ContainerPoint{idA: {CPUPercent: float64(i), RSSBytes: 1 << 20, ReadBytes: uint64(i) << 10}}}
-		if i < 30 {
-			tk.Containers[idB] = store.ContainerPoint{CPUPercent: 50, RSSBytes: uint64(i) << 20}
-		}
-		switch i {
-		case 0:
-			tk.Info = []containers.Container{a, b}
-		case 30:
-			gone := b
-			gone.State, gone.Removed = "removed", at
-			tk.Info = []containers.Container{gone}
-		}
-		if err := s.WriteTick(tk); err != nil {
-			t.Fatal(err)
-		}
-	}
-	end := t0.Add(time.Minute)
-	be := &backend{store: s, st: daemon.State{Time: end, Tick: 60}}
-	srv := httptest.NewServer(New(be, Options{now: func() time.Time { return end }}))
-	defer srv.Close()
+	srv, _ := historyServer(t, 30,
+		func(i int) store.ContainerPoint {
+			return store.ContainerPoint{CPUPercent: float64(i), RSSBytes: 1 << 20, ReadBytes: uint64(i) << 10}
+		},
+		func(i int) store.ContainerPoint {
+			return store.ContainerPoint{CPUPercent: 50, RSSBytes: uint64(i) << 20}
+		})
 
 	const rng = "from=now-1h&step=10s"
 	code, _, body := get(t, srv, "/api/v1/containers/series?"+rng+"&id="+idA[:8]+"&id=kw-b&fields=cpu_percent,rss_bytes,read_bytes", "")

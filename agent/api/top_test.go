@@ -3,14 +3,11 @@ package api
 import (
 	"encoding/json"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kwarden/kwarden/agent/apiv1"
-	"github.com/kwarden/kwarden/agent/containers"
-	"github.com/kwarden/kwarden/agent/daemon"
 	"github.com/kwarden/kwarden/agent/store"
 )
 
@@ -19,41 +16,19 @@ import (
 // a range holding more points than a ranking reads is a 400 that says
 // what to do, not a 500 or a slow answer.
 func TestContainersTop(t *testing.T) {
-	s, err := store.Open(filepath.Join(t.TempDir(), "h.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	a := containers.Container{ID: idA, Name: "kw-a", Image: "kwarden/load:cpu", Kind: "cpu", Running: true, Created: t0}
-	b := containers.Container{ID: idB, Name: "kw-b", Image: "kwarden/load:ram", Kind: "ram", Created: t0}
-	for i := range 60 {
-		tk := store.Tick{System: store.SystemPoint{Time: t0.Add(time.Duration(i) * time.Second), MemTotalBytes: 1 << 30},
-			Containers: map[string]store.ContainerPoint{idA: {CPUPercent: 10, RSSBytes: 1 << 20, RAMPercent: 0.1}}}
-		if i < 20 {
-			// b lives 20 s: 40 % for 19 ticks and one of 5 %; a is flat
-			// at 10 % throughout.
+	// b lives 20 s: 40 % for 19 ticks and one of 5 %; a is flat at 10 %
+	// throughout.
+	srv, be := historyServer(t, 20,
+		func(int) store.ContainerPoint {
+			return store.ContainerPoint{CPUPercent: 10, RSSBytes: 1 << 20, RAMPercent: 0.1}
+		},
+		func(i int) store.ContainerPoint {
 			cpu := 40.0
 			if i == 0 {
 				cpu = 5
 			}
-			tk.Containers[idB] = store.ContainerPoint{CPUPercent: cpu, RSSBytes: 128 << 20, RAMPercent: 12.5}
-		}
-		switch i {
-		case 0:
-			tk.Info = []containers.Container{a, b}
-		case 20:
-			gone := b
-			gone.State, gone.Removed = "removed", tk.System.Time
-			tk.Info = []containers.Container{gone}
-		}
-		if err := s.WriteTick(tk); err != nil {
-			t.Fatal(err)
-		}
-	}
-	end := t0.Add(time.Minute)
-	be := &backend{store: s, st: daemon.State{Time: end, Tick: 60}}
-	srv := httptest.NewServer(New(be, Options{now: func() time.Time { return end }}))
-	defer srv.Close()
+			return store.ContainerPoint{CPUPercent: cpu, RSSBytes: 128 << 20, RAMPercent: 12.5}
+		})
 	top := func(query string) apiv1.TopAnswer {
 		t.Helper()
 		code, _, body := get(t, srv, "/api/v1/containers/top?from=now-1h&"+query, "")
@@ -81,6 +56,7 @@ func TestContainersTop(t *testing.T) {
 		t.Errorf("by working set peak: %+v", ans)
 	}
 
+	end := t0.Add(time.Minute)
 	tight := httptest.NewServer(New(be, Options{now: func() time.Time { return end }, topScan: 30}))
 	defer tight.Close()
 	code, m, body := get(t, tight, "/api/v1/containers/top?by=cpu&from=now-1h", "")
